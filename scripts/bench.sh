@@ -198,7 +198,7 @@ dev=$(df --output=source "$tmp" | tail -1)
   echo "commit: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "cpus: $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
   echo "memory: $(free -g | awk '/^Mem:/ {print $2}') GiB"
-  echo "disk: $dev ($(df -h --output=fstype,size "$tmp" | tail -1 | xargs)), rotational=$(lsblk -dno ROTA "$dev" 2>/dev/null || echo unknown)"
+  echo "disk: $dev ($(df -h --output=fstype,size "$tmp" | tail -1 | xargs)), rotational=$(lsblk -dno ROTA "$dev" 2>/dev/null | xargs || echo unknown)"
   echo "kernel: $(uname -r)"
   echo "running as uid $(id -u) (system page cache dropped between write and read: $([[ $(id -u) == 0 ]] && echo yes || echo no))"
 } | tee "$out/machine.txt" >&2
