@@ -112,7 +112,11 @@ cleanup() {
       echo "server $((i + 1)) exited with status $status on SIGTERM" >>"$out/incidents.txt"
     fi
   done
-  [[ -s $out/incidents.txt ]] && { log "incidents:"; cat "$out/incidents.txt" >&2; }
+  if [[ -s $out/incidents.txt ]]; then
+    log "incidents (the exit status is 1):"
+    cat "$out/incidents.txt" >&2
+    [[ $rc == 0 ]] && rc=1
+  fi
   if [[ $out == "$tmp"/* ]]; then
     rm -rf "$tmp"
   else
