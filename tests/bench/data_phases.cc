@@ -12,14 +12,11 @@
 #include <utility>
 
 #include "latency.h"
+#include "sys_error.h"
 
 namespace sealfs::bench {
 
 namespace {
-
-std::string SysError(const std::string& call, const std::string& path) {
-  return fmt::format("{} {}: {}", call, path, std::strerror(errno));
-}
 
 // A closed-on-scope file descriptor.
 class Fd {

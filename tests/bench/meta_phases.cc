@@ -12,14 +12,11 @@
 #include <vector>
 
 #include "parallel.h"
+#include "sys_error.h"
 
 namespace sealfs::bench {
 
 namespace {
-
-std::string SysError(const std::string& call, const std::string& path) {
-  return fmt::format("{} {}: {}", call, path, std::strerror(errno));
-}
 
 // The directories of one layout, held open so that every operation names its
 // file relative to a directory descriptor: on a mount without an entry cache,

@@ -1,6 +1,7 @@
 // RunParallel: runs one benchmark phase on N threads that start together.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
