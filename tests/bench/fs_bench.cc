@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <filesystem>
 #include <set>
 
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (label.empty()) label = dir;
   RaiseFileLimit();
+  // A closed output pipe must not stop the run before it cleans up.
+  std::signal(SIGPIPE, SIG_IGN);
 
   // Everything goes under one fresh directory, removed at the end.
   std::string work = fmt::format("{}/fsbench-{}", dir, getpid());
