@@ -27,7 +27,7 @@ class FsckTest : public ::testing::Test {
     ServerStores& root = stores_[1];
     fanout_ = std::make_unique<DataFanout>(ClusterConfig{.version = 1, .chunk_size = config_.chunk_size,
                                                          .servers = {config_.servers[0]}},
-                                           1, root.chunks.get(), io_, std::chrono::seconds(1));
+                                           1, root.chunks.get(), std::chrono::seconds(1));
     intents_ = std::make_unique<IntentRunner>(root.meta.get(), &locks_, fanout_.get());
     ns_ = std::make_unique<NamespaceService>(root.meta.get(), &locks_, intents_.get(), 1);
     EXPECT_TRUE(ns_->EnsureRoot(config_.RootIno()).ok());
@@ -58,7 +58,6 @@ class FsckTest : public ::testing::Test {
   testing::TempDir dir_;
   ClusterConfig config_;
   std::map<ServerId, ServerStores> stores_;
-  asio::io_context io_;
   StripeLocks locks_;
   std::unique_ptr<DataFanout> fanout_;
   std::unique_ptr<IntentRunner> intents_;

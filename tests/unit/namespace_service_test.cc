@@ -31,7 +31,7 @@ class NamespaceServiceTest : public ::testing::Test {
   void Open() {
     meta_ = std::move(*MetaStore::Open(dir_.path() + "/meta", kSelf));
     chunks_ = std::move(*ChunkStore::Open(dir_.path() + "/chunks", config_.chunk_size));
-    fanout_ = std::make_unique<DataFanout>(config_, kSelf, chunks_.get(), io_, std::chrono::seconds(1));
+    fanout_ = std::make_unique<DataFanout>(config_, kSelf, chunks_.get(), std::chrono::seconds(1));
     intents_ = std::make_unique<IntentRunner>(meta_.get(), &locks_, fanout_.get());
     ns_ = std::make_unique<NamespaceService>(meta_.get(), &locks_, intents_.get(), kSelf);
     ASSERT_TRUE(ns_->EnsureRoot(kRoot).ok());
@@ -85,7 +85,6 @@ class NamespaceServiceTest : public ::testing::Test {
 
   testing::TempDir dir_;
   ClusterConfig config_;
-  asio::io_context io_;
   StripeLocks locks_;
   std::unique_ptr<MetaStore> meta_;
   std::unique_ptr<ChunkStore> chunks_;

@@ -50,7 +50,9 @@ void Connection::Send(const FrameHeader& header, std::vector<uint8_t> fields, st
   FrameHeader h = header;
   h.payload_len = static_cast<uint32_t>(fields.size() + borrowed.size());
   Outgoing out{EncodeHeader(h), std::move(fields), borrowed, std::move(written)};
-  asio::post(strand_, [self = shared_from_this(), out = std::move(out)]() mutable {
+  // dispatch: runs inline when called on the strand (a reply computed in the
+  // read handler), so the common case needs no thread hand-off.
+  asio::dispatch(strand_, [self = shared_from_this(), out = std::move(out)]() mutable {
     if (self->closed_) {
       if (out.written) out.written->set_value();
       return;

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 2; ++i) io_threads.emplace_back([&] { io.run(); });
 
   StripeLocks locks;
-  DataFanout fanout(*config, me->id, chunks->get(), io, std::chrono::milliseconds(timeout_ms));
+  DataFanout fanout(*config, me->id, chunks->get(), std::chrono::milliseconds(timeout_ms));
   IntentRunner intents(meta->get(), &locks, &fanout);
   NamespaceService ns(meta->get(), &locks, &intents, me->id);
   if (me->id == config->RootServer()) {

@@ -21,6 +21,20 @@ Status Run(std::span<const uint8_t> payload, std::vector<uint8_t>* reply, Fn fn)
 
 }  // namespace
 
+bool RequestHandler::IsQuickRead(Op op) {
+  switch (op) {
+    case Op::kPing:
+    case Op::kLookup:
+    case Op::kGetattr:
+    case Op::kReadlink:
+    case Op::kGetxattr:
+    case Op::kListxattr:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void RequestHandler::Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
                             std::vector<uint8_t>* reply) {
   if (h.epoch != epoch_) {

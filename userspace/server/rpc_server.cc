@@ -69,7 +69,7 @@ void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHead
     spdlog::warn("closing connection from {}: unexpected response frame", conn->peer_name());
     return conn->Close("unexpected response frame");
   }
-  asio::post(workers_, [this, conn, h, payload = std::move(payload)] {
+  auto serve = [this, conn, h, payload = std::move(payload)] {
     FrameHeader reply_header;
     reply_header.opcode = h.opcode;
     reply_header.flags = kFlagResponse;
@@ -78,7 +78,14 @@ void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHead
     std::vector<uint8_t> reply;
     handler_->Handle(h, payload, &reply_header.status, &reply);
     conn->Send(reply_header, std::move(reply));
-  });
+  };
+  // Reads of metadata take microseconds and never block: answer them on the
+  // I/O thread. Anything that writes, syncs or touches chunk files goes to the
+  // worker pool so that it cannot stall other connections.
+  if (RequestHandler::IsQuickRead(static_cast<Op>(h.opcode)))
+    serve();
+  else
+    asio::post(workers_, std::move(serve));
 }
 
 }  // namespace sealfs
