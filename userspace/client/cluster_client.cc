@@ -53,8 +53,8 @@ Status ClusterClient::Write(Ino ino, uint64_t offset, std::string_view data, Wri
     w.U32(span.offset);
     w.U32(span.length);
     ServerId server = placement_.ChunkServer(ino, span.chunk);
-    Result<Reply> r = Channel(server)->Call(Op::kWrite, fields,
-                                            data.substr(span.file_offset - offset, span.length), true);
+    Result<Reply> r = Channel(server)->Call(
+        Op::kWrite, fields, data.substr(span.file_offset - offset, span.length), true);
     if (!r.ok()) return r.status();
     if (r->status != 0) return Status::Error(r->status);
     WriteResp resp;

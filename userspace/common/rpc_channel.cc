@@ -16,8 +16,8 @@ struct RpcChannel::Link {
   asio::ip::tcp::socket socket{io};
   std::mutex write_mu;
   std::mutex mu;
-  bool broken = false;                                                // guarded by mu
-  std::unordered_map<uint64_t, std::promise<Reply>> pending;         // guarded by mu
+  bool broken = false;                                        // guarded by mu
+  std::unordered_map<uint64_t, std::promise<Reply>> pending;  // guarded by mu
 
   // Fails every waiting call and shuts the socket, which ends the reader.
   void Break() {
@@ -31,7 +31,8 @@ struct RpcChannel::Link {
       }
       failed.swap(pending);
     }
-    for (auto& [id, p] : failed) p.set_exception(std::make_exception_ptr(std::runtime_error("lost")));
+    for (auto& [id, p] : failed)
+      p.set_exception(std::make_exception_ptr(std::runtime_error("lost")));
   }
 
   static void ReadLoop(std::shared_ptr<Link> self, std::string name) {
@@ -41,7 +42,8 @@ struct RpcChannel::Link {
       asio::error_code ec;
       asio::read(self->socket, asio::buffer(raw), ec);
       if (ec) break;
-      if (HeaderError err = DecodeHeader(raw, &h); err != HeaderError::kNone || !(h.flags & kFlagResponse)) {
+      if (HeaderError err = DecodeHeader(raw, &h);
+          err != HeaderError::kNone || !(h.flags & kFlagResponse)) {
         spdlog::warn("{}: dropping connection: malformed reply frame ({})", name,
                      err == HeaderError::kNone ? "not a response" : ToString(err));
         break;
@@ -94,7 +96,9 @@ Result<std::shared_ptr<RpcChannel::Link>> RpcChannel::GetLink() {
     if (ec == asio::error::in_progress || ec == asio::error::would_block) {
       pollfd pfd{link->socket.native_handle(), POLLOUT, 0};
       int n = ::poll(&pfd, 1, static_cast<int>(timeout_.count()));
-      if (n == 0) return Status::Error(EIO, fmt::format("{}: connect timed out after {} ms", name_, timeout_.count()));
+      if (n == 0)
+        return Status::Error(
+            EIO, fmt::format("{}: connect timed out after {} ms", name_, timeout_.count()));
       int err = 0;
       socklen_t len = sizeof err;
       ::getsockopt(link->socket.native_handle(), SOL_SOCKET, SO_ERROR, &err, &len);
@@ -145,14 +149,15 @@ Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, st
   if (ec) {
     link->Break();
     *broken = true;
-    return Status::Error(EIO, fmt::format("{}: cannot send {}: {}", name_, OpName(op), ec.message()));
+    return Status::Error(EIO,
+                         fmt::format("{}: cannot send {}: {}", name_, OpName(op), ec.message()));
   }
   if (reply.wait_for(timeout_) != std::future_status::ready) {
     spdlog::warn("{}: no reply to {} within {} ms; dropping the connection", name_, OpName(op),
                  timeout_.count());
     link->Break();
-    return Status::Error(EIO, fmt::format("{}: no reply to {} within {} ms", name_, OpName(op),
-                                          timeout_.count()));
+    return Status::Error(
+        EIO, fmt::format("{}: no reply to {} within {} ms", name_, OpName(op), timeout_.count()));
   }
   try {
     return reply.get();
