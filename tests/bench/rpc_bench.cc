@@ -6,10 +6,6 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
-#include <asio.hpp>
-#include <cstdio>
-#include <cstdlib>
-#include <thread>
 
 #include "cluster_config.h"
 #include "logging.h"
@@ -104,38 +100,26 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // The channel and its I/O thread are never torn down: RpcChannel's
-  // destructor posts its connection's close, whose callback still points at
-  // the destroyed channel, and ~io_context then runs or destroys that handler
-  // (a crash in about one exit in ten, the same as sealfs-mount's start-up
-  // probe). The process ends with _Exit once the results are out.
-  auto* io = new asio::io_context;
-  new asio::executor_work_guard<asio::io_context::executor_type>(io->get_executor());
-  std::thread([io] { io->run(); }).detach();
-  auto* channel =
-      new RpcChannel(*io, *server, config->version, std::chrono::milliseconds(timeout_ms));
-
+  RpcChannel channel(*server, config->version, std::chrono::milliseconds(timeout_ms));
   std::string err;
   Report report("sealfs-rpcbench", label.empty() ? fmt::format("server {}", server_id) : label);
-  if (Status s = channel->Connect(); !s.ok()) err = s.message();
   // GETATTR of the root is a LevelDB read on the root server; other servers
   // do not hold the root inode, so only the root server is asked.
   std::vector<std::pair<std::string, Request>> requests_by_phase = {{"ping", Ping}};
   if (static_cast<ServerId>(server_id) == config->RootServer())
     requests_by_phase.emplace_back("getattr", GetattrOf(config->RootIno()));
+  // The first warm-up request also connects; its error names the server.
   for (const auto& [phase, request] : requests_by_phase) {
-    for (uint64_t i = 0; err.empty() && i < warmup; ++i) err = request(*channel);
+    for (uint64_t i = 0; err.empty() && i < warmup; ++i) err = request(channel);
     for (int n : inflight) {
-      if (err.empty()) err = Measure(*channel, phase, request, n, requests, &report);
+      if (err.empty()) err = Measure(channel, phase, request, n, requests, &report);
     }
   }
 
-  if (std::string json_err = report.WriteJson(json_path); !json_err.empty()) {
-    fmt::print(stderr, "sealfs-rpcbench: {}\n", json_err);
-    if (err.empty()) err = json_err;
+  if (std::string json_err = report.WriteJson(json_path); err.empty()) err = json_err;
+  if (!err.empty()) {
+    fmt::print(stderr, "sealfs-rpcbench: {}\n", err);
+    return 1;
   }
-  if (!err.empty()) fmt::print(stderr, "sealfs-rpcbench: {}\n", err);
-  std::fflush(stdout);
-  std::fflush(stderr);
-  std::_Exit(err.empty() ? 0 : 1);
+  return 0;
 }
