@@ -71,6 +71,7 @@ done
 tmp=$(mktemp -d "$base/sealfs-bench.XXXXXX")
 [[ -n $out ]] || out=$tmp/results
 mkdir -p "$out"
+rm -f "$out/incidents.txt" "$out/mount.log"  # from an earlier run into the same --out
 mnt=$tmp/mnt
 server_pids=()
 mount_pid=
@@ -117,12 +118,8 @@ cleanup() {
     cat "$out/incidents.txt" >&2
     [[ $rc == 0 ]] && rc=1
   fi
-  if [[ $out == "$tmp"/* ]]; then
-    rm -rf "$tmp"
-  else
-    rm -rf "$tmp"
-    log "results kept in $out"
-  fi
+  rm -rf "$tmp"
+  [[ $out == "$tmp"/* ]] || log "results kept in $out"
   exit "$rc"
 }
 trap cleanup EXIT
