@@ -47,7 +47,8 @@ FsUnderTest& PosixTest::fs() {
   if (shared.creation_error) throw std::runtime_error(*shared.creation_error);
   if (!shared.fs) {
     try {
-      shared.fs = std::make_unique<FsUnderTest>();
+      // Small chunks, so every I/O test crosses chunk boundaries.
+      shared.fs = std::make_unique<FsUnderTest>(ClusterOptions{.chunk_size = kSmallChunkSize});
     } catch (const std::exception& e) {
       shared.creation_error =
           std::string("starting the file system under test failed: ") + e.what();
