@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config git clang llvm
-  libfuse3-dev fuse3 libleveldb-dev libasio-dev libgtest-dev libbenchmark-dev
+  libfuse3-dev fuse3 libleveldb-dev libsnappy-dev libasio-dev libgtest-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev libxxhash-dev libtomlplusplus-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev
   iproute2 procps psmisc util-linux

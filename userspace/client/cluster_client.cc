@@ -1,0 +1,99 @@
+#include "cluster_client.h"
+
+#include <cstring>
+
+namespace sealfs {
+
+ClusterClient::ClusterClient(ClusterConfig config, std::chrono::milliseconds timeout)
+    : config_(std::move(config)),
+      placement_(config_),
+      work_(asio::make_work_guard(io_)),
+      io_thread_([this] { io_.run(); }) {
+  for (const ServerInfo& s : config_.servers)
+    channels_[s.id] = std::make_unique<RpcChannel>(io_, s, config_.version, timeout);
+}
+
+ClusterClient::~ClusterClient() {
+  channels_.clear();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+}
+
+RpcChannel* ClusterClient::Channel(ServerId id) {
+  auto it = channels_.find(id);
+  return it == channels_.end() ? nullptr : it->second.get();
+}
+
+Status ClusterClient::PingAll() {
+  for (auto& [id, ch] : channels_) {
+    Empty req, resp;
+    if (Status s = ch->Call(Op::kPing, req, &resp, true); !s.ok()) {
+      if (s.message().empty()) return Status::Error(s.err(), ch->name() + ": " + s.ToString());
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ClusterClient::Read(Ino ino, uint64_t offset, std::span<uint8_t> out) {
+  for (const ChunkSpan& span : SplitIntoChunks(offset, out.size(), placement_.chunk_size())) {
+    ReadReq req{.ino = ino, .chunk = span.chunk, .offset = span.offset, .length = span.length};
+    BytesResp resp;
+    RpcChannel* ch = Channel(placement_.ChunkServer(ino, span.chunk));
+    if (Status s = ch->Call(Op::kRead, req, &resp, true); !s.ok()) return s;
+    uint8_t* dst = out.data() + (span.file_offset - offset);
+    size_t got = std::min<size_t>(resp.data.size(), span.length);
+    std::memcpy(dst, resp.data.data(), got);
+    std::memset(dst + got, 0, span.length - got);  // a hole
+  }
+  return Status::Ok();
+}
+
+Status ClusterClient::Write(Ino ino, uint64_t offset, std::string_view data, WriteResult* result) {
+  for (const ChunkSpan& span : SplitIntoChunks(offset, data.size(), placement_.chunk_size())) {
+    WriteReq req{.ino = ino, .chunk = span.chunk, .offset = span.offset};
+    std::vector<uint8_t> fields;
+    Writer w(&fields);
+    w.U64(req.ino);
+    w.U64(req.chunk);
+    w.U32(req.offset);
+    w.U32(span.length);  // the data itself is gathered from the caller's buffer
+    ServerId server = placement_.ChunkServer(ino, span.chunk);
+    Result<Reply> r = Channel(server)->Call(Op::kWrite, std::move(fields),
+                                            data.substr(span.file_offset - offset, span.length), true);
+    if (!r.ok()) return r.status();
+    if (r->status != 0) return Status::Error(r->status);
+    WriteResp resp;
+    if (!Decode(r->payload, &resp)) return Status::Error(EIO, "malformed WRITE reply");
+    result->blocks_delta += resp.blocks_delta;
+    result->servers.insert(server);
+  }
+  return Status::Ok();
+}
+
+Status ClusterClient::SyncChunks(Ino ino, const std::set<ServerId>& servers) {
+  for (ServerId id : servers) {
+    InoReq req{ino};
+    Empty resp;
+    if (Status s = Channel(id)->Call(Op::kSyncChunks, req, &resp, true); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<StatfsResp> ClusterClient::Statfs() {
+  StatfsResp total;
+  for (auto& [id, ch] : channels_) {
+    Empty req;
+    StatfsResp r;
+    if (Status s = ch->Call(Op::kStatfs, req, &r, true); !s.ok()) return s;
+    total.bytes_total += r.bytes_total;
+    total.bytes_free += r.bytes_free;
+    total.bytes_avail += r.bytes_avail;
+    total.inodes_total += r.inodes_total;
+    total.inodes_free += r.inodes_free;
+  }
+  return total;
+}
+
+}  // namespace sealfs

@@ -1,0 +1,125 @@
+#include "cluster_config.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace sealfs {
+namespace {
+
+Status ErrorAt(const std::string& source, const toml::source_region& where, const std::string& msg) {
+  if (where.begin.line == 0) return Status::Error(EINVAL, fmt::format("{}: {}", source, msg));
+  return Status::Error(EINVAL, fmt::format("{}:{}: {}", source, where.begin.line, msg));
+}
+
+// Reads an integer field, checking its type and range.
+Status ReadInt(const toml::table& t, std::string_view key, int64_t lo, int64_t hi, bool required,
+               const std::string& source, int64_t* out) {
+  const toml::node* n = t.get(key);
+  if (!n) {
+    if (required) return ErrorAt(source, t.source(), fmt::format("missing required key '{}'", key));
+    return Status::Ok();
+  }
+  auto v = n->value<int64_t>();
+  if (!n->is_integer() || !v)
+    return ErrorAt(source, n->source(), fmt::format("'{}' must be an integer", key));
+  if (*v < lo || *v > hi)
+    return ErrorAt(source, n->source(),
+                   fmt::format("'{}' = {} is out of range [{}, {}]", key, *v, lo, hi));
+  *out = *v;
+  return Status::Ok();
+}
+
+Status ReadString(const toml::table& t, std::string_view key, bool required,
+                  const std::string& source, std::string* out) {
+  const toml::node* n = t.get(key);
+  if (!n) {
+    if (required) return ErrorAt(source, t.source(), fmt::format("missing required key '{}'", key));
+    return Status::Ok();
+  }
+  if (!n->is_string()) return ErrorAt(source, n->source(), fmt::format("'{}' must be a string", key));
+  *out = *n->value<std::string>();
+  if (out->empty()) return ErrorAt(source, n->source(), fmt::format("'{}' must not be empty", key));
+  return Status::Ok();
+}
+
+Status CheckKnownKeys(const toml::table& t, const std::set<std::string_view>& known,
+                      const std::string& source) {
+  for (const auto& [k, v] : t) {
+    if (!known.count(k.str())) return ErrorAt(source, v.source(), fmt::format("unknown key '{}'", k.str()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const ServerInfo* ClusterConfig::Find(ServerId id) const {
+  for (const auto& s : servers)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+Result<ClusterConfig> ParseClusterConfig(std::string_view text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return ErrorAt(source, e.source(), std::string(e.description()));
+  }
+  if (Status s = CheckKnownKeys(root, {"version", "chunk_size", "server"}, source); !s.ok()) return s;
+
+  ClusterConfig cfg;
+  int64_t v = 0;
+  if (Status s = ReadInt(root, "version", 1, INT64_MAX, true, source, &v); !s.ok()) return s;
+  cfg.version = static_cast<uint64_t>(v);
+  int64_t chunk = kDefaultChunkSize;
+  if (Status s = ReadInt(root, "chunk_size", 64 << 10, 64 << 20, false, source, &chunk); !s.ok())
+    return s;
+  if (chunk & (chunk - 1))
+    return ErrorAt(source, root.get("chunk_size")->source(), "'chunk_size' must be a power of two");
+  cfg.chunk_size = static_cast<uint64_t>(chunk);
+
+  const toml::array* servers = root["server"].as_array();
+  if (!servers || servers->empty())
+    return ErrorAt(source, root.source(), "no [[server]] entries: a cluster needs at least one");
+
+  std::set<ServerId> ids;
+  std::set<std::pair<std::string, uint16_t>> endpoints;
+  for (const toml::node& node : *servers) {
+    const toml::table* t = node.as_table();
+    if (!t) return ErrorAt(source, node.source(), "'server' must be an array of tables");
+    if (Status s = CheckKnownKeys(*t, {"id", "address", "port", "data_dir"}, source); !s.ok())
+      return s;
+    ServerInfo info;
+    int64_t id = 0, port = 0;
+    if (Status s = ReadInt(*t, "id", 1, 65535, true, source, &id); !s.ok()) return s;
+    if (Status s = ReadInt(*t, "port", 1, 65535, true, source, &port); !s.ok()) return s;
+    if (Status s = ReadString(*t, "address", true, source, &info.address); !s.ok()) return s;
+    if (Status s = ReadString(*t, "data_dir", false, source, &info.data_dir); !s.ok()) return s;
+    info.id = static_cast<ServerId>(id);
+    info.port = static_cast<uint16_t>(port);
+    if (!ids.insert(info.id).second)
+      return ErrorAt(source, t->source(), fmt::format("server id {} is listed twice", id));
+    if (!endpoints.insert({info.address, info.port}).second)
+      return ErrorAt(source, t->source(),
+                     fmt::format("address {}:{} is listed twice", info.address, info.port));
+    cfg.servers.push_back(std::move(info));
+  }
+  std::sort(cfg.servers.begin(), cfg.servers.end(),
+            [](const ServerInfo& a, const ServerInfo& b) { return a.id < b.id; });
+  return cfg;
+}
+
+Result<ClusterConfig> LoadClusterConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::Error(ENOENT, fmt::format("cannot read cluster file {}", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseClusterConfig(ss.str(), path);
+}
+
+}  // namespace sealfs

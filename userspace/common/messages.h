@@ -1,0 +1,411 @@
+// Request and response payloads of the TCP protocol (docs/protocol.md).
+//
+// Every message lists its fields once, in a Fields() visitor; the same list
+// drives encoding (Encode) and bounds-checked decoding (Decode), so the two
+// cannot drift apart. Strings and byte arrays are u32-length-prefixed;
+// vectors are u32-count-prefixed.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ino.h"
+#include "wire.h"
+
+namespace sealfs {
+
+enum class Op : uint16_t {
+  // Client operations.
+  kLookup = 1,
+  kGetattr = 2,
+  kSetattr = 3,
+  kMknod = 4,  // regular files, FIFOs, devices, symlinks and directories
+  kUnlink = 5,  // unlink and rmdir
+  kRename = 6,
+  kLink = 7,
+  kReaddir = 8,
+  kStatfs = 9,
+  kSetxattr = 10,
+  kGetxattr = 11,
+  kListxattr = 12,
+  kRemovexattr = 13,
+  kRead = 14,
+  kWrite = 15,
+  kSyncChunks = 16,
+  kCommitWrite = 17,
+  kReadlink = 18,
+  kDropOrphan = 19,
+  kPing = 20,
+  // Server-to-server steps of cross-server operations (docs/design.md).
+  kPeerTruncChunks = 102,
+};
+const char* OpName(Op op);
+
+// Inode attributes as seen by clients.
+struct Attr {
+  Ino ino = 0;
+  uint32_t mode = 0;
+  uint32_t nlink = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t size = 0;
+  uint64_t blocks = 0;  // 512-byte units actually allocated
+  uint64_t rdev = 0;
+  int64_t atime_ns = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  Ino parent = 0;  // directories: the parent directory (for loop checks)
+  bool operator==(const Attr&) const = default;
+  template <class V>
+  void Fields(V& v) {
+    v(ino, mode, nlink, uid, gid, size, blocks, rdev, atime_ns, mtime_ns, ctime_ns, parent);
+  }
+};
+
+struct Entry {
+  Ino ino = 0;
+  uint32_t mode = 0;       // file type bits at least
+  uint8_t has_attr = 0;    // 1 when attr is filled (inode on the same server)
+  Attr attr;
+  template <class V>
+  void Fields(V& v) {
+    v(ino, mode, has_attr, attr);
+  }
+};
+
+struct Empty {
+  template <class V>
+  void Fields(V&) {}
+};
+
+struct InoReq {
+  Ino ino = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(ino);
+  }
+};
+
+struct LookupReq {
+  Ino parent = 0;
+  std::string name;
+  template <class V>
+  void Fields(V& v) {
+    v(parent, name);
+  }
+};
+
+enum SetattrValid : uint32_t {
+  kSetMode = 1 << 0,
+  kSetUid = 1 << 1,
+  kSetGid = 1 << 2,
+  kSetSize = 1 << 3,
+  kSetAtime = 1 << 4,
+  kSetMtime = 1 << 5,
+  kSetAtimeNow = 1 << 6,
+  kSetMtimeNow = 1 << 7,
+  kSetCtime = 1 << 8,
+};
+
+struct SetattrReq {
+  Ino ino = 0;
+  uint32_t valid = 0;
+  uint32_t mode = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t size = 0;
+  int64_t atime_ns = 0;
+  int64_t mtime_ns = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(ino, valid, mode, uid, gid, size, atime_ns, mtime_ns);
+  }
+};
+
+struct MknodReq {
+  Ino parent = 0;
+  std::string name;
+  uint32_t mode = 0;
+  uint64_t rdev = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string symlink;  // target, for S_IFLNK
+  template <class V>
+  void Fields(V& v) {
+    v(parent, name, mode, rdev, uid, gid, symlink);
+  }
+};
+
+enum UnlinkFlags : uint8_t {
+  kUnlinkDir = 1 << 0,        // rmdir
+  kUnlinkKeepOrphan = 1 << 1,  // the caller still has the file open
+};
+
+struct UnlinkReq {
+  Ino parent = 0;
+  std::string name;
+  uint8_t flags = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(parent, name, flags);
+  }
+};
+
+struct UnlinkResp {
+  Ino ino = 0;           // the inode the entry named
+  uint8_t orphaned = 0;  // it lost its last link and was kept (kUnlinkKeepOrphan)
+  template <class V>
+  void Fields(V& v) {
+    v(ino, orphaned);
+  }
+};
+
+struct RenameReq {
+  Ino src_parent = 0;
+  std::string src_name;
+  Ino dst_parent = 0;
+  std::string dst_name;
+  uint32_t flags = 0;  // RENAME_NOREPLACE, RENAME_EXCHANGE (refused)
+  template <class V>
+  void Fields(V& v) {
+    v(src_parent, src_name, dst_parent, dst_name, flags);
+  }
+};
+
+struct LinkReq {
+  Ino ino = 0;
+  Ino new_parent = 0;
+  std::string new_name;
+  template <class V>
+  void Fields(V& v) {
+    v(ino, new_parent, new_name);
+  }
+};
+
+struct ReaddirReq {
+  Ino dir = 0;
+  uint64_t cookie = 0;  // 0 = from the start; otherwise a DirEntry::next_cookie
+  uint32_t max_entries = 0;
+  uint8_t plus = 0;  // include attributes of inodes on the same server
+  template <class V>
+  void Fields(V& v) {
+    v(dir, cookie, max_entries, plus);
+  }
+};
+
+struct DirEntry {
+  std::string name;
+  Entry entry;
+  uint64_t next_cookie = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(name, entry, next_cookie);
+  }
+};
+
+struct ReaddirResp {
+  std::vector<DirEntry> entries;
+  uint8_t eof = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(entries, eof);
+  }
+};
+
+struct StatfsResp {
+  uint64_t bytes_total = 0;
+  uint64_t bytes_free = 0;
+  uint64_t bytes_avail = 0;
+  uint64_t inodes_total = 0;
+  uint64_t inodes_free = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(bytes_total, bytes_free, bytes_avail, inodes_total, inodes_free);
+  }
+};
+
+struct XattrReq {
+  Ino ino = 0;
+  std::string name;
+  std::string value;
+  uint32_t flags = 0;  // XATTR_CREATE / XATTR_REPLACE
+  template <class V>
+  void Fields(V& v) {
+    v(ino, name, value, flags);
+  }
+};
+
+struct BytesResp {
+  std::string data;
+  template <class V>
+  void Fields(V& v) {
+    v(data);
+  }
+};
+
+struct ReadReq {
+  Ino ino = 0;
+  uint64_t chunk = 0;
+  uint32_t offset = 0;  // within the chunk
+  uint32_t length = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(ino, chunk, offset, length);
+  }
+};
+
+// The data of a write travels as a separate buffer (scatter/gather): the
+// encoded header fields below are followed by a u32 length and the bytes.
+struct WriteReq {
+  Ino ino = 0;
+  uint64_t chunk = 0;
+  uint32_t offset = 0;
+  std::string_view data;  // decode: a view into the received frame
+  template <class V>
+  void Fields(V& v) {
+    v(ino, chunk, offset, data);
+  }
+};
+
+enum CommitFlags : uint8_t {
+  kCommitTouchMtime = 1 << 0,  // data changed: mtime = ctime = now
+  kCommitTouchAtime = 1 << 1,  // data was read: atime = now, relatime rules
+};
+
+// Sent to the home server after writes (on flush, fsync and release) so that
+// the size, block count and times follow the data.
+struct CommitWriteReq {
+  Ino ino = 0;
+  uint64_t min_size = 0;     // size becomes max(size, min_size)
+  int64_t blocks_delta = 0;  // 512-byte blocks the chunk writes allocated
+  uint8_t flags = 0;         // CommitFlags
+  template <class V>
+  void Fields(V& v) {
+    v(ino, min_size, blocks_delta, flags);
+  }
+};
+
+// Reply to WRITE: how many 512-byte blocks the chunk file grew by.
+struct WriteResp {
+  int64_t blocks_delta = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(blocks_delta);
+  }
+};
+
+struct U64Resp {
+  uint64_t value = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(value);
+  }
+};
+
+// ---- server-to-server ----
+
+struct PeerTruncChunksReq {
+  Ino ino = 0;
+  uint64_t size = 0;  // drop every byte at or beyond this offset
+  template <class V>
+  void Fields(V& v) {
+    v(ino, size);
+  }
+};
+
+// ---- codec ----
+
+namespace detail {
+
+struct EncodeVisitor {
+  Writer& w;
+  void operator()() {}
+  template <class T, class... Rest>
+  void operator()(T& first, Rest&... rest) {
+    One(first);
+    (*this)(rest...);
+  }
+  void One(uint8_t& x) { w.U8(x); }
+  void One(uint16_t& x) { w.U16(x); }
+  void One(uint32_t& x) { w.U32(x); }
+  void One(uint64_t& x) { w.U64(x); }
+  void One(int64_t& x) { w.I64(x); }
+  void One(std::string& x) { w.Bytes(x); }
+  void One(std::string_view& x) { w.Bytes(x); }
+  template <class T>
+  void One(std::vector<T>& xs) {
+    w.U32(static_cast<uint32_t>(xs.size()));
+    for (auto& x : xs) One(x);
+  }
+  template <class T>
+  void One(T& nested) {
+    nested.Fields(*this);
+  }
+};
+
+struct DecodeVisitor {
+  Reader& r;
+  void operator()() {}
+  template <class T, class... Rest>
+  void operator()(T& first, Rest&... rest) {
+    One(first);
+    (*this)(rest...);
+  }
+  void One(uint8_t& x) { x = r.U8(); }
+  void One(uint16_t& x) { x = r.U16(); }
+  void One(uint32_t& x) { x = r.U32(); }
+  void One(uint64_t& x) { x = r.U64(); }
+  void One(int64_t& x) { x = r.I64(); }
+  void One(std::string& x) { x = std::string(r.Bytes(r.Remaining())); }
+  void One(std::string_view& x) { x = r.Bytes(r.Remaining()); }
+  template <class T>
+  void One(std::vector<T>& xs) {
+    uint32_t n = r.U32();
+    // Every element takes at least one byte: a count larger than what is left
+    // is malformed, and is refused before anything is allocated.
+    if (!r.ok() || n > r.Remaining()) {
+      r.Fail();
+      return;
+    }
+    xs.resize(n);
+    for (auto& x : xs) {
+      One(x);
+      if (!r.ok()) return;
+    }
+  }
+  template <class T>
+  void One(T& nested) {
+    nested.Fields(*this);
+  }
+};
+
+}  // namespace detail
+
+template <class M>
+void Encode(M& msg, std::vector<uint8_t>* out) {
+  Writer w(out);
+  detail::EncodeVisitor v{w};
+  msg.Fields(v);
+}
+
+template <class M>
+std::vector<uint8_t> Encode(M& msg) {
+  std::vector<uint8_t> out;
+  Encode(msg, &out);
+  return out;
+}
+
+// Decodes a whole payload; false if it is truncated, has trailing bytes, or
+// any length field is out of range.
+template <class M>
+bool Decode(std::span<const uint8_t> payload, M* msg) {
+  Reader r(payload);
+  detail::DecodeVisitor v{r};
+  msg->Fields(v);
+  return r.Done();
+}
+
+}  // namespace sealfs

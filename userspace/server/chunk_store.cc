@@ -1,0 +1,175 @@
+#include "chunk_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+namespace sealfs {
+namespace {
+
+Status Errno(const std::string& what) {
+  int e = errno;
+  return Status::Error(e, fmt::format("{}: {}", what, std::strerror(e)));
+}
+
+// Owns a file descriptor.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+int64_t Blocks(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 ? st.st_blocks : 0;
+}
+
+// Lists the chunk indexes present in an inode directory.
+template <class Fn>
+void ListChunks(const std::string& dir, Fn fn) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) return;
+  while (dirent* e = ::readdir(d.get())) {
+    if (e->d_name[0] == '.') continue;
+    char* end = nullptr;
+    uint64_t idx = std::strtoull(e->d_name, &end, 10);
+    if (*end == '\0') fn(idx, std::string(dir) + "/" + e->d_name);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(const std::string& dir, uint64_t chunk_size) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Error(ec.value(), fmt::format("cannot create {}: {}", dir, ec.message()));
+  return std::unique_ptr<ChunkStore>(new ChunkStore(dir, chunk_size));
+}
+
+std::string ChunkStore::InodeDir(Ino ino) const { return fmt::format("{}/{:016x}", dir_, ino); }
+std::string ChunkStore::ChunkPath(Ino ino, uint64_t chunk) const {
+  return fmt::format("{}/{:016x}/{}", dir_, ino, chunk);
+}
+
+Result<size_t> ChunkStore::Read(Ino ino, uint64_t chunk, uint32_t offset, std::span<uint8_t> out) const {
+  Fd fd(::open(ChunkPath(ino, chunk).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.ok()) {
+    if (errno == ENOENT) return size_t{0};
+    return Errno("open chunk");
+  }
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done, offset + done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("read chunk");
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+Result<int64_t> ChunkStore::Write(Ino ino, uint64_t chunk, uint32_t offset, std::string_view data) {
+  if (offset + data.size() > chunk_size_) return Status::Error(EINVAL, "write crosses a chunk border");
+  std::string path = ChunkPath(ino, chunk);
+  int raw = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (raw < 0 && errno == ENOENT) {
+    if (::mkdir(InodeDir(ino).c_str(), 0700) != 0 && errno != EEXIST) return Errno("mkdir chunk dir");
+    raw = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  }
+  Fd fd(raw);
+  if (!fd.ok()) return Errno("open chunk");
+  int64_t before = Blocks(fd.get());
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(fd.get(), data.data() + done, data.size() - done, offset + done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("write chunk");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Blocks(fd.get()) - before;
+}
+
+Status ChunkStore::Sync(Ino ino) {
+  Status result;
+  std::string dir = InodeDir(ino);
+  ListChunks(dir, [&](uint64_t, const std::string& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.ok() && ::fdatasync(fd.get()) != 0 && result.ok()) result = Errno("fdatasync " + path);
+  });
+  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.ok()) ::fsync(d.get());
+  return result;
+}
+
+Result<int64_t> ChunkStore::Truncate(Ino ino, uint64_t size) {
+  int64_t freed = 0;
+  Status result;
+  std::string dir = InodeDir(ino);
+  ListChunks(dir, [&](uint64_t idx, const std::string& path) {
+    uint64_t start = idx * chunk_size_;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return;
+    if (start >= size) {
+      if (::unlink(path.c_str()) == 0) freed += st.st_blocks;
+    } else if (size - start < static_cast<uint64_t>(st.st_size)) {
+      if (::truncate(path.c_str(), static_cast<off_t>(size - start)) != 0) {
+        result = Errno("truncate " + path);
+        return;
+      }
+      struct stat after {};
+      if (::stat(path.c_str(), &after) == 0) freed += st.st_blocks - after.st_blocks;
+    }
+  });
+  if (!result.ok()) return result;
+  if (size == 0) ::rmdir(dir.c_str());
+  return freed;
+}
+
+void ChunkStore::ForEachChunk(const std::function<void(Ino, uint64_t, uint64_t)>& fn) const {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), ::closedir);
+  if (!d) return;
+  while (dirent* e = ::readdir(d.get())) {
+    if (e->d_name[0] == '.') continue;
+    char* end = nullptr;
+    Ino ino = std::strtoull(e->d_name, &end, 16);
+    if (*end != '\0') continue;
+    ListChunks(dir_ + "/" + e->d_name, [&](uint64_t idx, const std::string& path) {
+      struct stat st {};
+      if (::stat(path.c_str(), &st) == 0) fn(ino, idx, static_cast<uint64_t>(st.st_blocks) * 512);
+    });
+  }
+}
+
+Result<ChunkStore::Space> ChunkStore::Statfs() const {
+  struct statvfs sv {};
+  if (::statvfs(dir_.c_str(), &sv) != 0) return Errno("statvfs " + dir_);
+  Space s;
+  s.total = sv.f_blocks * sv.f_frsize;
+  s.free = sv.f_bfree * sv.f_frsize;
+  s.avail = sv.f_bavail * sv.f_frsize;
+  s.files = sv.f_files;
+  s.files_free = sv.f_ffree;
+  return s;
+}
+
+}  // namespace sealfs

@@ -1,0 +1,52 @@
+// IntentRunner: drives cross-server work recorded as intents to completion.
+//
+// A coordinator writes an IntentRecord in the same LevelDB batch as its
+// local change, so after a crash the record says exactly what is left to do.
+// The runner executes an intent's remaining steps (each idempotent), then
+// deletes the record. Intents that fail (a peer is down) stay and are retried
+// every second, and all pending intents are resumed at start-up.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "data_fanout.h"
+#include "meta_store.h"
+#include "stripe_locks.h"
+
+namespace sealfs {
+
+enum class IntentKind : uint16_t {
+  kDropData = 1,   // ino: delete every chunk (the inode is gone)
+  kTruncData = 2,  // ino, size: drop chunk bytes at or beyond size
+};
+
+class IntentRunner {
+ public:
+  IntentRunner(MetaStore* meta, StripeLocks* locks, DataFanout* fanout);
+  ~IntentRunner();
+
+  // Runs an intent that was just committed, in the caller's thread.
+  Status RunNow(const IntentRecord& rec);
+  // Wakes the background thread to run pending intents soon.
+  void Kick();
+  void Stop();
+
+ private:
+  Status Execute(const IntentRecord& rec);
+  void Loop();
+
+  MetaStore* meta_;
+  StripeLocks* locks_;
+  DataFanout* fanout_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<uint64_t> running_;  // intents being executed, guarded by mu_
+  bool stop_ = false;
+  bool kicked_ = true;
+  std::thread thread_;
+};
+
+}  // namespace sealfs

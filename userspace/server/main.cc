@@ -1,0 +1,116 @@
+// sealfs-server: serves one member of a sealfs cluster.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "chunk_store.h"
+#include "cluster_config.h"
+#include "data_fanout.h"
+#include "intent_runner.h"
+#include "logging.h"
+#include "meta_store.h"
+#include "namespace_service.h"
+#include "request_handler.h"
+#include "rpc_server.h"
+
+using namespace sealfs;
+
+int main(int argc, char** argv) {
+  CLI::App app{"sealfs-server: one member of a sealfs cluster (metadata in LevelDB, data in chunk files)"};
+  std::string config_path, data_dir, log_level = "info";
+  int id = 0, workers = 8, timeout_ms = 3000;
+  app.add_option("-c,--config", config_path, "cluster file (TOML)")->required();
+  app.add_option("-i,--id", id, "this server's stable id in the cluster file")->required();
+  app.add_option("-d,--data-dir", data_dir, "state directory (default: data_dir from the cluster file)");
+  app.add_option("--workers", workers, "request worker threads")->check(CLI::Range(1, 256));
+  app.add_option("--peer-timeout-ms", timeout_ms, "timeout for calls to other servers")
+      ->check(CLI::Range(100, 600000));
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error");
+  CLI11_PARSE(app, argc, argv);
+
+  if (Status s = SetupLogging("sealfs-server", log_level); !s.ok()) {
+    fmt::print(stderr, "sealfs-server: --log-level: {}\n", s.message());
+    return 2;
+  }
+  Result<ClusterConfig> config = LoadClusterConfig(config_path);
+  if (!config.ok()) {
+    spdlog::error("{}", config.status().message());
+    return 2;
+  }
+  const ServerInfo* me = config->Find(static_cast<ServerId>(id));
+  if (!me) {
+    spdlog::error("{}: no server with id {}", config_path, id);
+    return 2;
+  }
+  if (data_dir.empty()) data_dir = me->data_dir;
+  if (data_dir.empty()) {
+    spdlog::error("server {} has no data_dir in {} and no --data-dir was given", id, config_path);
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    spdlog::error("cannot create data directory {}: {}", data_dir, ec.message());
+    return 2;
+  }
+
+  Result<std::unique_ptr<MetaStore>> meta = MetaStore::Open(data_dir + "/meta", me->id);
+  if (!meta.ok()) {
+    spdlog::error("{}", meta.status().message());
+    return 1;
+  }
+  Result<std::unique_ptr<ChunkStore>> chunks = ChunkStore::Open(data_dir + "/chunks", config->chunk_size);
+  if (!chunks.ok()) {
+    spdlog::error("{}", chunks.status().message());
+    return 1;
+  }
+
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  asio::thread_pool pool(static_cast<size_t>(workers));
+  std::vector<std::thread> io_threads;
+  for (int i = 0; i < 2; ++i) io_threads.emplace_back([&] { io.run(); });
+
+  StripeLocks locks;
+  DataFanout fanout(*config, me->id, chunks->get(), io, std::chrono::milliseconds(timeout_ms));
+  IntentRunner intents(meta->get(), &locks, &fanout);
+  NamespaceService ns(meta->get(), &locks, &intents, me->id);
+  if (me->id == config->RootServer()) {
+    if (Status s = ns.EnsureRoot(config->RootIno()); !s.ok()) {
+      spdlog::error("cannot create the root directory: {}", s.ToString());
+      return 1;
+    }
+  }
+  RequestHandler handler(&ns, chunks->get(), config->version);
+  RpcServer server(io, pool, &handler);
+  if (Status s = server.Listen(me->address, me->port); !s.ok()) {
+    spdlog::error("{}", s.message());
+    work.reset();
+    io.stop();
+    for (auto& t : io_threads) t.join();
+    return 1;
+  }
+  spdlog::info("server {} serving {}:{} (data in {}, membership version {}, {} inodes)", me->id,
+               me->address, me->port, data_dir, config->version, (*meta)->inode_count());
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("stopping on signal {}", sig);
+  server.Stop();
+  intents.Stop();
+  pool.join();
+  work.reset();
+  io.stop();
+  for (auto& t : io_threads) t.join();
+  return 0;
+}

@@ -1,0 +1,283 @@
+#include "meta_store.h"
+
+#include <fmt/format.h>
+#include <leveldb/cache.h>
+#include <leveldb/filter_policy.h>
+
+namespace sealfs {
+namespace {
+
+constexpr uint64_t kAllocBlock = 4096;
+constexpr char kCounterIno[] = "next_local";
+constexpr char kCounterIntent[] = "next_intent";
+constexpr char kIdentity[] = "server_id";
+
+void AppendBE64(std::string* s, uint64_t v) {
+  for (int i = 7; i >= 0; --i) s->push_back(static_cast<char>((v >> (i * 8)) & 0xff));
+}
+uint64_t ReadBE64(std::string_view s) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+std::string Key(char tag, uint64_t a) {
+  std::string k(1, tag);
+  AppendBE64(&k, a);
+  return k;
+}
+std::string Key(char tag, uint64_t a, std::string_view name) {
+  std::string k = Key(tag, a);
+  k.append(name);
+  return k;
+}
+std::string Key(char tag, uint64_t a, uint64_t b) {
+  std::string k = Key(tag, a);
+  AppendBE64(&k, b);
+  return k;
+}
+std::string CounterKey(std::string_view name) { return std::string("M") + std::string(name); }
+
+template <class M>
+std::string EncodeValue(M m) {
+  std::vector<uint8_t> v = Encode(m);
+  return std::string(v.begin(), v.end());
+}
+
+template <class M>
+Status DecodeValue(const std::string& raw, M* m, std::string_view what) {
+  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+  if (!Decode(bytes, m)) return Status::Error(EIO, fmt::format("corrupt {} record", what));
+  return Status::Ok();
+}
+
+std::span<const uint8_t> AsBytes(const leveldb::Slice& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+Status FromLevelDB(const leveldb::Status& s) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return Status::Error(ENOENT);
+  return Status::Error(EIO, "leveldb: " + s.ToString());
+}
+
+// Iterates keys with the given prefix, starting at `start` (>= prefix).
+void ScanPrefix(leveldb::DB* db, const std::string& prefix, const std::string& start,
+                const std::function<bool(const leveldb::Slice&, const leveldb::Slice&)>& fn) {
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(ro));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (!fn(it->key(), it->value())) break;
+  }
+}
+
+}  // namespace
+
+void MetaStore::Batch::PutInode(const InodeRecord& rec) {
+  batch_.Put(Key('I', rec.attr.ino), EncodeValue(rec));
+}
+void MetaStore::Batch::DeleteInode(Ino ino) { batch_.Delete(Key('I', ino)); }
+void MetaStore::Batch::PutDentry(Ino parent, std::string_view name, const DentryValue& v) {
+  batch_.Put(Key('D', parent, name), EncodeValue(v));
+  batch_.Put(Key('E', parent, v.cookie), std::string(name));
+}
+void MetaStore::Batch::DeleteDentry(Ino parent, std::string_view name, uint64_t cookie) {
+  batch_.Delete(Key('D', parent, name));
+  batch_.Delete(Key('E', parent, cookie));
+}
+void MetaStore::Batch::PutXattr(Ino ino, std::string_view name, std::string_view value) {
+  batch_.Put(Key('X', ino, name), leveldb::Slice(value.data(), value.size()));
+}
+void MetaStore::Batch::DeleteXattr(Ino ino, std::string_view name) { batch_.Delete(Key('X', ino, name)); }
+void MetaStore::Batch::PutIntent(const IntentRecord& rec) { batch_.Put(Key('N', rec.id), EncodeValue(rec)); }
+void MetaStore::Batch::DeleteIntent(uint64_t id) { batch_.Delete(Key('N', id)); }
+void MetaStore::Batch::PutRemoteMark(uint64_t intent, const RemoteMark& mark) {
+  batch_.Put(Key('R', intent), EncodeValue(mark));
+}
+void MetaStore::Batch::PutOrphan(Ino ino) { batch_.Put(Key('O', ino), ""); }
+void MetaStore::Batch::DeleteOrphan(Ino ino) { batch_.Delete(Key('O', ino)); }
+void MetaStore::Batch::PutCounter(std::string_view name, uint64_t value) {
+  std::string v;
+  AppendBE64(&v, value);
+  batch_.Put(CounterKey(name), v);
+}
+
+Result<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& dir, ServerId id) {
+  leveldb::Options opts;
+  opts.create_if_missing = true;
+  opts.block_cache = leveldb::NewLRUCache(64 << 20);  // bounded: 64 MiB
+  opts.filter_policy = leveldb::NewBloomFilterPolicy(10);
+  opts.write_buffer_size = 16 << 20;
+  leveldb::DB* raw = nullptr;
+  leveldb::Status s = leveldb::DB::Open(opts, dir, &raw);
+  if (!s.ok()) return Status::Error(EIO, fmt::format("cannot open metadata store {}: {}", dir, s.ToString()));
+  std::unique_ptr<MetaStore> store(new MetaStore(std::unique_ptr<leveldb::DB>(raw), id));
+
+  std::string ident;
+  s = store->db_->Get(leveldb::ReadOptions(), CounterKey(kIdentity), &ident);
+  if (s.IsNotFound()) {
+    Batch b;
+    b.PutCounter(kIdentity, id);
+    if (Status st = store->Commit(&b); !st.ok()) return st;
+  } else if (!s.ok()) {
+    return FromLevelDB(s);
+  } else if (ReadBE64(ident) != id) {
+    return Status::Error(EINVAL, fmt::format("metadata store {} belongs to server {}, not {}", dir,
+                                             ReadBE64(ident), id));
+  }
+  if (Status st = store->LoadCounters(); !st.ok()) return st;
+  uint64_t count = 0;
+  store->ScanInodes([&](const InodeRecord&) { ++count; });
+  store->inode_count_ = count;
+  return store;
+}
+
+Status MetaStore::LoadCounters() {
+  auto load = [&](std::string_view name, std::atomic<uint64_t>* next, uint64_t* reserved) -> Status {
+    std::string v;
+    leveldb::Status s = db_->Get(leveldb::ReadOptions(), CounterKey(name), &v);
+    if (s.IsNotFound()) return Status::Ok();
+    if (!s.ok()) return FromLevelDB(s);
+    // Everything below the durable high-water mark may have been handed out.
+    *next = ReadBE64(v);
+    *reserved = ReadBE64(v);
+    return Status::Ok();
+  };
+  if (Status s = load(kCounterIno, &next_local_, &reserved_local_); !s.ok()) return s;
+  return load(kCounterIntent, &next_intent_, &reserved_intent_);
+}
+
+Result<uint64_t> MetaStore::Allocate(std::string_view counter, std::atomic<uint64_t>* next,
+                                     uint64_t* reserved) {
+  std::lock_guard lock(alloc_mu_);
+  uint64_t v = next->load();
+  if (v >= *reserved) {
+    Batch b;
+    b.PutCounter(counter, v + kAllocBlock);
+    if (Status s = Commit(&b); !s.ok()) return s;
+    *reserved = v + kAllocBlock;
+  }
+  *next = v + 1;
+  return v;
+}
+
+Result<Ino> MetaStore::AllocateIno() {
+  Result<uint64_t> local = Allocate(kCounterIno, &next_local_, &reserved_local_);
+  if (!local.ok()) return local.status();
+  if (*local > kLocalMask) return Status::Error(ENOSPC, "inode numbers exhausted");
+  return MakeIno(id_, *local);
+}
+
+Result<uint64_t> MetaStore::AllocateIntentId() {
+  Result<uint64_t> n = Allocate(kCounterIntent, &next_intent_, &reserved_intent_);
+  if (!n.ok()) return n.status();
+  return (uint64_t{id_} << kServerIdShift) | *n;
+}
+
+Result<InodeRecord> MetaStore::GetInode(Ino ino) const {
+  std::string raw;
+  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('I', ino), &raw)); !s.ok()) return s;
+  InodeRecord rec;
+  if (Status s = DecodeValue(raw, &rec, "inode"); !s.ok()) return s;
+  return rec;
+}
+
+Result<DentryValue> MetaStore::GetDentry(Ino parent, std::string_view name) const {
+  std::string raw;
+  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('D', parent, name), &raw)); !s.ok())
+    return s;
+  DentryValue v;
+  if (Status s = DecodeValue(raw, &v, "entry"); !s.ok()) return s;
+  return v;
+}
+
+Result<std::string> MetaStore::GetXattr(Ino ino, std::string_view name) const {
+  std::string raw;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), Key('X', ino, name), &raw);
+  if (s.IsNotFound()) return Status::Error(ENODATA);
+  if (!s.ok()) return FromLevelDB(s);
+  return raw;
+}
+
+Result<RemoteMark> MetaStore::GetRemoteMark(uint64_t intent) const {
+  std::string raw;
+  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('R', intent), &raw)); !s.ok()) return s;
+  RemoteMark m;
+  if (Status s = DecodeValue(raw, &m, "remote mark"); !s.ok()) return s;
+  return m;
+}
+
+void MetaStore::ScanDentries(Ino parent, uint64_t from,
+                             const std::function<bool(std::string_view, const DentryValue&)>& fn) const {
+  std::string prefix = Key('E', parent);
+  ScanPrefix(db_.get(), prefix, Key('E', parent, from), [&](const leveldb::Slice&, const leveldb::Slice& v) {
+    std::string name = v.ToString();
+    Result<DentryValue> d = GetDentry(parent, name);
+    if (!d.ok()) return true;  // index entry without a dentry: fsck reports it
+    return fn(name, *d);
+  });
+}
+
+bool MetaStore::DirectoryEmpty(Ino parent) const {
+  bool empty = true;
+  std::string prefix = Key('D', parent);
+  ScanPrefix(db_.get(), prefix, prefix, [&](const leveldb::Slice&, const leveldb::Slice&) {
+    empty = false;
+    return false;
+  });
+  return empty;
+}
+
+void MetaStore::ScanXattrs(Ino ino, const std::function<void(std::string_view)>& fn) const {
+  std::string prefix = Key('X', ino);
+  ScanPrefix(db_.get(), prefix, prefix, [&](const leveldb::Slice& k, const leveldb::Slice&) {
+    fn(std::string_view(k.data() + prefix.size(), k.size() - prefix.size()));
+    return true;
+  });
+}
+
+void MetaStore::DeleteAllXattrs(Ino ino, Batch* b) const {
+  ScanXattrs(ino, [&](std::string_view name) { b->DeleteXattr(ino, name); });
+}
+
+void MetaStore::ScanInodes(const std::function<void(const InodeRecord&)>& fn) const {
+  ScanPrefix(db_.get(), "I", "I", [&](const leveldb::Slice&, const leveldb::Slice& v) {
+    InodeRecord rec;
+    if (Decode(AsBytes(v), &rec)) fn(rec);
+    return true;
+  });
+}
+
+void MetaStore::ScanAllDentries(
+    const std::function<void(Ino, std::string_view, const DentryValue&)>& fn) const {
+  ScanPrefix(db_.get(), "D", "D", [&](const leveldb::Slice& k, const leveldb::Slice& v) {
+    DentryValue d;
+    if (k.size() < 9 || !Decode(AsBytes(v), &d)) return true;
+    fn(ReadBE64(std::string_view(k.data() + 1, 8)), std::string_view(k.data() + 9, k.size() - 9), d);
+    return true;
+  });
+}
+
+void MetaStore::ScanIntents(const std::function<void(const IntentRecord&)>& fn) const {
+  ScanPrefix(db_.get(), "N", "N", [&](const leveldb::Slice&, const leveldb::Slice& v) {
+    IntentRecord rec;
+    if (Decode(AsBytes(v), &rec)) fn(rec);
+    return true;
+  });
+}
+
+void MetaStore::ScanOrphans(const std::function<void(Ino)>& fn) const {
+  ScanPrefix(db_.get(), "O", "O", [&](const leveldb::Slice& k, const leveldb::Slice&) {
+    if (k.size() == 9) fn(ReadBE64(std::string_view(k.data() + 1, 8)));
+    return true;
+  });
+}
+
+Status MetaStore::Commit(Batch* b) {
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  return FromLevelDB(db_->Write(wo, b->raw()));
+}
+
+}  // namespace sealfs

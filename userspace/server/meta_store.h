@@ -1,0 +1,156 @@
+// MetaStore: the server's metadata in LevelDB.
+//
+// Key layout (all integers big-endian so that keys sort numerically):
+//   I <ino>                  -> InodeRecord
+//   D <parent> <name>        -> DentryValue        (entries of a local directory)
+//   E <parent> <cookie>      -> name               (readdir order, stable cookies)
+//   X <ino> <name>           -> xattr value
+//   N <intent id>            -> IntentRecord       (cross-server operations in flight)
+//   R <intent id>            -> RemoteMark         (peer steps applied or refused here)
+//   O <ino>                  -> ""                 (orphan: no links, still open)
+//   M <name>                 -> counters and identity
+// A mutation is a Batch committed with one synced LevelDB write: it is
+// durable and atomic once Commit() returns. LevelDB groups concurrent synced
+// writers into one log write, so parallel mutations share an fsync.
+#pragma once
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "ino.h"
+#include "messages.h"
+#include "status.h"
+
+namespace sealfs {
+
+struct InodeRecord {
+  Attr attr;
+  std::string symlink;       // target of a symlink
+  uint64_t next_cookie = 2;  // directories: next readdir cookie to hand out
+  template <class V>
+  void Fields(V& v) {
+    v(attr, symlink, next_cookie);
+  }
+};
+
+struct DentryValue {
+  Ino ino = 0;
+  uint32_t mode = 0;  // file type of the target
+  uint64_t cookie = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(ino, mode, cookie);
+  }
+};
+
+// A cross-server operation in flight, owned by its coordinator.
+struct IntentRecord {
+  uint64_t id = 0;
+  uint16_t kind = 0;  // IntentKind
+  Ino parent = 0;
+  std::string name;
+  Ino parent2 = 0;
+  std::string name2;
+  Ino ino = 0;
+  Ino ino2 = 0;
+  uint32_t mode = 0;
+  uint64_t size = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(id, kind, parent, name, parent2, name2, ino, ino2, mode, size);
+  }
+};
+
+// What a peer did with an intent-tagged step, so that a replayed step is
+// answered the same way and a step arriving after an abort is refused.
+struct RemoteMark {
+  uint8_t state = 0;  // 1 applied, 2 aborted
+  std::vector<uint8_t> reply;
+  template <class V>
+  void Fields(V& v) {
+    v(state, reply);
+  }
+};
+
+class MetaStore {
+ public:
+  class Batch {
+   public:
+    void PutInode(const InodeRecord& rec);
+    void DeleteInode(Ino ino);
+    // Adds an entry; the cookie must be allocated from the parent's record.
+    void PutDentry(Ino parent, std::string_view name, const DentryValue& v);
+    void DeleteDentry(Ino parent, std::string_view name, uint64_t cookie);
+    void PutXattr(Ino ino, std::string_view name, std::string_view value);
+    void DeleteXattr(Ino ino, std::string_view name);
+    void PutIntent(const IntentRecord& rec);
+    void DeleteIntent(uint64_t id);
+    void PutRemoteMark(uint64_t intent, const RemoteMark& mark);
+    void PutOrphan(Ino ino);
+    void DeleteOrphan(Ino ino);
+    void PutCounter(std::string_view name, uint64_t value);
+    leveldb::WriteBatch* raw() { return &batch_; }
+
+   private:
+    leveldb::WriteBatch batch_;
+  };
+
+  // Opens (creating if needed) the store under `dir`. The store records the
+  // server id it was created for and refuses to open for another id.
+  static Result<std::unique_ptr<MetaStore>> Open(const std::string& dir, ServerId id);
+
+  Result<InodeRecord> GetInode(Ino ino) const;
+  Result<DentryValue> GetDentry(Ino parent, std::string_view name) const;
+  Result<std::string> GetXattr(Ino ino, std::string_view name) const;
+  Result<RemoteMark> GetRemoteMark(uint64_t intent) const;
+
+  // Calls fn(name, value, cookie) for entries of `parent` with cookie >= from,
+  // in cookie order, until fn returns false.
+  void ScanDentries(Ino parent, uint64_t from,
+                    const std::function<bool(std::string_view, const DentryValue&)>& fn) const;
+  bool DirectoryEmpty(Ino parent) const;
+  void ScanXattrs(Ino ino, const std::function<void(std::string_view)>& fn) const;
+  void ScanInodes(const std::function<void(const InodeRecord&)>& fn) const;
+  void ScanAllDentries(const std::function<void(Ino, std::string_view, const DentryValue&)>& fn) const;
+  void ScanIntents(const std::function<void(const IntentRecord&)>& fn) const;
+  void ScanOrphans(const std::function<void(Ino)>& fn) const;
+
+  // Deletes every xattr of `ino` into the batch.
+  void DeleteAllXattrs(Ino ino, Batch* b) const;
+
+  Status Commit(Batch* b);
+
+  // Allocation of local inode numbers and intent ids; durable high-water
+  // marks are advanced in blocks so that allocation rarely writes.
+  Result<Ino> AllocateIno();
+  Result<uint64_t> AllocateIntentId();
+
+  ServerId server_id() const { return id_; }
+  // Number of inodes stored here (counted at open, then kept by callers).
+  uint64_t inode_count() const { return inode_count_.load(); }
+  void AdjustInodeCount(int64_t delta) { inode_count_ += delta; }
+
+ private:
+  MetaStore(std::unique_ptr<leveldb::DB> db, ServerId id) : db_(std::move(db)), id_(id) {}
+  Result<uint64_t> Allocate(std::string_view counter, std::atomic<uint64_t>* next,
+                            uint64_t* reserved);
+  Status LoadCounters();
+
+  std::unique_ptr<leveldb::DB> db_;
+  ServerId id_;
+  std::mutex alloc_mu_;
+  std::atomic<uint64_t> next_local_{kRootLocal + 1};
+  uint64_t reserved_local_ = 0;
+  std::atomic<uint64_t> next_intent_{1};
+  uint64_t reserved_intent_ = 0;
+  std::atomic<uint64_t> inode_count_{0};
+};
+
+}  // namespace sealfs

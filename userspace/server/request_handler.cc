@@ -1,0 +1,135 @@
+#include "request_handler.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace sealfs {
+namespace {
+
+constexpr uint32_t kMaxReadLength = 4u << 20;
+
+// Decodes Req, runs fn(req, &resp), encodes Resp on success.
+template <class Req, class Resp, class Fn>
+Status Run(std::span<const uint8_t> payload, std::vector<uint8_t>* reply, Fn fn) {
+  Req req;
+  if (!Decode(payload, &req)) return Status::Error(EINVAL, "malformed request payload");
+  Resp resp;
+  Status s = fn(req, &resp);
+  if (s.ok()) Encode(resp, reply);
+  return s;
+}
+
+}  // namespace
+
+void RequestHandler::Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
+                            std::vector<uint8_t>* reply) {
+  if (h.epoch != epoch_) {
+    *status = ESTALE;
+    return;
+  }
+  Op op = static_cast<Op>(h.opcode);
+  Status s = Dispatch(op, payload, reply);
+  if (!s.ok()) {
+    reply->clear();
+    if (s.err() == EIO || s.err() == EREMOTE || s.err() == ENOSPC)
+      spdlog::warn("{} failed: {}", OpName(op), s.ToString());
+    else
+      spdlog::debug("{} failed: {}", OpName(op), s.ToString());
+  }
+  *status = s.err();
+}
+
+Status RequestHandler::Read(std::span<const uint8_t> payload, std::vector<uint8_t>* reply) {
+  ReadReq req;
+  if (!Decode(payload, &req)) return Status::Error(EINVAL, "malformed READ");
+  if (req.length > kMaxReadLength) return Status::Error(EINVAL, "READ too long");
+  // The reply is a BytesResp: u32 length, then the bytes, read in place.
+  reply->resize(4 + req.length);
+  Result<size_t> n = chunks_->Read(req.ino, req.chunk, req.offset,
+                                   std::span<uint8_t>(reply->data() + 4, req.length));
+  if (!n.ok()) return n.status();
+  uint32_t len = static_cast<uint32_t>(*n);
+  std::memcpy(reply->data(), &len, 4);
+  reply->resize(4 + len);
+  return Status::Ok();
+}
+
+Status RequestHandler::Statfs(std::vector<uint8_t>* reply) {
+  Result<ChunkStore::Space> space = chunks_->Statfs();
+  if (!space.ok()) return space.status();
+  StatfsResp r{.bytes_total = space->total, .bytes_free = space->free, .bytes_avail = space->avail};
+  // Inodes live in LevelDB; the data file system's free inodes bound how
+  // many more files (chunk files) this server can take.
+  r.inodes_total = ns_->InodeCount() + space->files_free;
+  r.inodes_free = space->files_free;
+  Encode(r, reply);
+  return Status::Ok();
+}
+
+Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload, std::vector<uint8_t>* reply) {
+  switch (op) {
+    case Op::kPing:
+      return Status::Ok();
+    case Op::kLookup:
+      return Run<LookupReq, Entry>(payload, reply,
+                                   [&](auto& q, auto* r) { return ns_->Lookup(q, r); });
+    case Op::kGetattr:
+      return Run<InoReq, Attr>(payload, reply, [&](auto& q, auto* r) { return ns_->Getattr(q.ino, r); });
+    case Op::kSetattr:
+      return Run<SetattrReq, Attr>(payload, reply, [&](auto& q, auto* r) { return ns_->Setattr(q, r); });
+    case Op::kMknod:
+      return Run<MknodReq, Entry>(payload, reply, [&](auto& q, auto* r) { return ns_->Mknod(q, r); });
+    case Op::kUnlink:
+      return Run<UnlinkReq, UnlinkResp>(payload, reply,
+                                        [&](auto& q, auto* r) { return ns_->Unlink(q, r); });
+    case Op::kRename:
+      return Run<RenameReq, Empty>(payload, reply, [&](auto& q, auto*) { return ns_->Rename(q); });
+    case Op::kLink:
+      return Run<LinkReq, Entry>(payload, reply, [&](auto& q, auto* r) { return ns_->Link(q, r); });
+    case Op::kReaddir:
+      return Run<ReaddirReq, ReaddirResp>(payload, reply,
+                                          [&](auto& q, auto* r) { return ns_->Readdir(q, r); });
+    case Op::kReadlink:
+      return Run<InoReq, BytesResp>(payload, reply,
+                                    [&](auto& q, auto* r) { return ns_->Readlink(q.ino, &r->data); });
+    case Op::kStatfs:
+      return Statfs(reply);
+    case Op::kSetxattr:
+      return Run<XattrReq, Empty>(payload, reply, [&](auto& q, auto*) { return ns_->SetXattr(q); });
+    case Op::kGetxattr:
+      return Run<XattrReq, BytesResp>(payload, reply,
+                                      [&](auto& q, auto* r) { return ns_->GetXattr(q, &r->data); });
+    case Op::kListxattr:
+      return Run<InoReq, BytesResp>(payload, reply,
+                                    [&](auto& q, auto* r) { return ns_->ListXattr(q.ino, &r->data); });
+    case Op::kRemovexattr:
+      return Run<XattrReq, Empty>(payload, reply, [&](auto& q, auto*) { return ns_->RemoveXattr(q); });
+    case Op::kCommitWrite:
+      return Run<CommitWriteReq, Attr>(payload, reply,
+                                       [&](auto& q, auto* r) { return ns_->CommitWrite(q, r); });
+    case Op::kDropOrphan:
+      return Run<InoReq, Empty>(payload, reply, [&](auto& q, auto*) { return ns_->DropOrphan(q.ino); });
+    case Op::kRead:
+      return Read(payload, reply);
+    case Op::kWrite:
+      return Run<WriteReq, WriteResp>(payload, reply, [&](auto& q, auto* r) {
+        Result<int64_t> grown = chunks_->Write(q.ino, q.chunk, q.offset, q.data);
+        if (!grown.ok()) return grown.status();
+        r->blocks_delta = *grown;
+        return Status::Ok();
+      });
+    case Op::kSyncChunks:
+      return Run<InoReq, Empty>(payload, reply, [&](auto& q, auto*) { return chunks_->Sync(q.ino); });
+    case Op::kPeerTruncChunks:
+      return Run<PeerTruncChunksReq, WriteResp>(payload, reply, [&](auto& q, auto* r) {
+        Result<int64_t> freed = chunks_->Truncate(q.ino, q.size);
+        if (!freed.ok()) return freed.status();
+        r->blocks_delta = *freed;
+        return Status::Ok();
+      });
+    default:
+      return Status::Error(ENOSYS, fmt::format("unknown opcode {}", static_cast<int>(op)));
+  }
+}
+
+}  // namespace sealfs

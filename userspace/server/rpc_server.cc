@@ -1,0 +1,84 @@
+#include "rpc_server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace sealfs {
+
+RpcServer::RpcServer(asio::io_context& io, asio::thread_pool& workers, RequestHandler* handler)
+    : io_(io), workers_(workers), handler_(handler), acceptor_(io) {}
+
+Status RpcServer::Listen(const std::string& address, uint16_t port) {
+  asio::error_code ec;
+  asio::ip::address addr = asio::ip::make_address(address, ec);
+  if (ec) return Status::Error(EINVAL, fmt::format("bad listen address '{}': {}", address, ec.message()));
+  asio::ip::tcp::endpoint ep(addr, port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Status::Error(EADDRINUSE, fmt::format("cannot listen on {}:{}: {}", address, port, ec.message()));
+  Accept();
+  return Status::Ok();
+}
+
+void RpcServer::Stop() {
+  asio::error_code ec;
+  acceptor_.close(ec);
+  std::set<std::shared_ptr<Connection>> conns;
+  {
+    std::lock_guard lock(mu_);
+    conns.swap(conns_);
+  }
+  for (const auto& c : conns) c->Close("server stopping");
+}
+
+void RpcServer::Accept() {
+  acceptor_.async_accept([this](asio::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) spdlog::warn("accept failed: {}", ec.message());
+      if (!acceptor_.is_open()) return;
+      return Accept();
+    }
+    asio::error_code e;
+    auto remote = socket.remote_endpoint(e);
+    std::string name = e ? "unknown peer" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    auto conn = std::make_shared<Connection>(std::move(socket), name);
+    {
+      std::lock_guard lock(mu_);
+      conns_.insert(conn);
+    }
+    std::weak_ptr<Connection> weak = conn;
+    conn->Start(
+        [this](const std::shared_ptr<Connection>& c, const FrameHeader& h, std::vector<uint8_t> payload) {
+          OnFrame(c, h, std::move(payload));
+        },
+        [this, weak](const std::string& reason) {
+          spdlog::debug("connection closed: {}", reason);
+          std::lock_guard lock(mu_);
+          if (auto c = weak.lock()) conns_.erase(c);
+        });
+    Accept();
+  });
+}
+
+void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHeader& h,
+                        std::vector<uint8_t> payload) {
+  if (h.flags & kFlagResponse) {
+    spdlog::warn("closing connection from {}: unexpected response frame", conn->peer_name());
+    return conn->Close("unexpected response frame");
+  }
+  asio::post(workers_, [this, conn, h, payload = std::move(payload)] {
+    FrameHeader reply_header;
+    reply_header.opcode = h.opcode;
+    reply_header.flags = kFlagResponse;
+    reply_header.request_id = h.request_id;
+    reply_header.epoch = h.epoch;
+    std::vector<uint8_t> reply;
+    handler_->Handle(h, payload, &reply_header.status, &reply);
+    conn->Send(reply_header, std::move(reply));
+  });
+}
+
+}  // namespace sealfs

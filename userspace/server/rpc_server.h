@@ -1,0 +1,38 @@
+// RpcServer: accepts TCP connections and serves their frames.
+//
+// I/O runs on the io_context's threads; each request is handed to a worker
+// pool, so a slow request (a synced LevelDB write, a call to a peer) never
+// stalls reading from other connections. Replies go back on the connection
+// the request came from, matched by request id.
+#pragma once
+
+#include <asio.hpp>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "connection.h"
+#include "request_handler.h"
+
+namespace sealfs {
+
+class RpcServer {
+ public:
+  RpcServer(asio::io_context& io, asio::thread_pool& workers, RequestHandler* handler);
+  Status Listen(const std::string& address, uint16_t port);
+  void Stop();
+
+ private:
+  void Accept();
+  void OnFrame(const std::shared_ptr<Connection>& conn, const FrameHeader& h,
+               std::vector<uint8_t> payload);
+
+  asio::io_context& io_;
+  asio::thread_pool& workers_;
+  RequestHandler* handler_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::mutex mu_;
+  std::set<std::shared_ptr<Connection>> conns_;
+};
+
+}  // namespace sealfs
