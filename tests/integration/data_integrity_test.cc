@@ -53,7 +53,7 @@ class DataIntegrityTest : public ::testing::TestWithParam<uint64_t> {
     fs_ = std::make_unique<FsUnderTest>(options);
   }
   void TearDown() override {
-    if (HasFailure()) std::cerr << fs_->LogTails();
+    if (HasFailure() && fs_) std::cerr << fs_->LogTails();
   }
   std::filesystem::path P(const std::string& name) const { return fs_->root() / name; }
   uint64_t chunk() const { return GetParam() != 0 ? GetParam() : 4 << 20; }

@@ -9,6 +9,7 @@
 #include "file_util.h"
 #include "fs_test.h"
 #include "syscall_assertions.h"
+#include "unique_fd.h"
 
 namespace sealfs::it {
 namespace {
@@ -57,7 +58,8 @@ TEST_F(LinkTest, LinkToADirectoryIsEperm) {
 
 TEST_F(LinkTest, UnlinkedOpenFileStaysReadableUntilClosed) {
   WriteFile(P("f"), "still here");
-  const int fd = ::open(P("f").c_str(), O_RDWR | O_CLOEXEC);
+  UniqueFd owned(::open(P("f").c_str(), O_RDWR | O_CLOEXEC));
+  const int fd = owned.get();
   ASSERT_OK(fd);
   ASSERT_OK(::unlink(P("f").c_str()));
   EXPECT_FALSE(Exists(P("f")));
@@ -67,7 +69,7 @@ TEST_F(LinkTest, UnlinkedOpenFileStaysReadableUntilClosed) {
   EXPECT_EQ(PreadFull(fd, 100, 0), "still here");
   PwriteFull(fd, "STILL", 0);
   EXPECT_EQ(PreadFull(fd, 100, 0), "STILL here");
-  EXPECT_OK(::close(fd));
+  EXPECT_OK(::close(owned.release()));
   EXPECT_TRUE(ListDir(dir()).empty());
 }
 

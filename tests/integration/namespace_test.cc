@@ -9,6 +9,7 @@
 #include "file_util.h"
 #include "fs_test.h"
 #include "syscall_assertions.h"
+#include "unique_fd.h"
 
 namespace sealfs::it {
 namespace {
@@ -32,8 +33,8 @@ TEST_F(NamespaceTest, LookupFindsCreatedEntriesAndNothingElse) {
 }
 
 TEST_F(NamespaceTest, CreateMakesAnEmptyRegularFileOwnedByTheCaller) {
-  const auto fd = ::open(P("new").c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0640);
-  ASSERT_OK(fd);
+  UniqueFd fd(::open(P("new").c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0640));
+  ASSERT_OK(fd.get());
   const auto st = Stat(P("new"));
   EXPECT_TRUE(S_ISREG(st.st_mode));
   EXPECT_EQ(st.st_mode & 07777, 0640u);
@@ -42,9 +43,9 @@ TEST_F(NamespaceTest, CreateMakesAnEmptyRegularFileOwnedByTheCaller) {
   EXPECT_EQ(st.st_uid, ::geteuid());
   EXPECT_EQ(st.st_gid, ::getegid());
   struct stat via_fd {};
-  ASSERT_OK(::fstat(fd, &via_fd));
+  ASSERT_OK(::fstat(fd.get(), &via_fd));
   EXPECT_EQ(via_fd.st_ino, st.st_ino);
-  EXPECT_OK(::close(fd));
+  EXPECT_OK(::close(fd.release()));
 }
 
 TEST_F(NamespaceTest, CreateAppliesTheUmask) {
@@ -83,13 +84,12 @@ TEST_F(NamespaceTest, MknodMakesRegularFilesAndFifos) {
   EXPECT_TRUE(S_ISFIFO(Lstat(P("fifo2")).st_mode));
 
   // A FIFO on the file system is a working pipe (O_RDWR does not block on Linux).
-  const int fd = ::open(P("fifo").c_str(), O_RDWR | O_CLOEXEC);
-  ASSERT_OK(fd);
-  EXPECT_EQ(::write(fd, "ping", 4), 4);
+  UniqueFd fd(::open(P("fifo").c_str(), O_RDWR | O_CLOEXEC));
+  ASSERT_OK(fd.get());
+  EXPECT_EQ(::write(fd.get(), "ping", 4), 4);
   char buf[8] = {};
-  EXPECT_EQ(::read(fd, buf, sizeof buf), 4);
+  EXPECT_EQ(::read(fd.get(), buf, sizeof buf), 4);
   EXPECT_STREQ(buf, "ping");
-  ::close(fd);
 }
 
 TEST_F(NamespaceTest, MkdirAndRmdir) {
@@ -166,11 +166,10 @@ TEST_F(NamespaceTest, EisdirForFileOperationsOnDirectories) {
   EXPECT_ERRNO(EISDIR, ::open(P("d").c_str(), O_RDWR));
   EXPECT_ERRNO(EISDIR, ::unlink(P("d").c_str()));
   EXPECT_ERRNO(EISDIR, ::truncate(P("d").c_str(), 0));
-  const int fd = ::open(P("d").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  ASSERT_OK(fd);
+  UniqueFd fd(::open(P("d").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_OK(fd.get());
   char c;
-  EXPECT_ERRNO(EISDIR, ::read(fd, &c, 1));
-  ::close(fd);
+  EXPECT_ERRNO(EISDIR, ::read(fd.get(), &c, 1));
 }
 
 TEST_F(NamespaceTest, EnotdirWhenAFileIsUsedAsADirectory) {

@@ -11,6 +11,7 @@
 #include "file_util.h"
 #include "fs_test.h"
 #include "syscall_assertions.h"
+#include "unique_fd.h"
 
 namespace sealfs::it {
 namespace {
@@ -70,8 +71,8 @@ TEST_F(RenameTest, FileOverAnExistingFileReplacesIt) {
   WriteFile(P("a"), "new");
   WriteFile(P("b"), "old");
   const auto a_ino = Stat(P("a")).st_ino;
-  const int old_fd = ::open(P("b").c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_OK(old_fd);
+  UniqueFd old_fd(::open(P("b").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_OK(old_fd.get());
   ASSERT_OK(::rename(P("a").c_str(), P("b").c_str()));
   EXPECT_FALSE(Exists(P("a")));
   EXPECT_EQ(ReadFile(P("b")), "new");
@@ -79,10 +80,9 @@ TEST_F(RenameTest, FileOverAnExistingFileReplacesIt) {
   EXPECT_EQ(ListDir(dir()), std::vector<std::string>{"b"});
   // The replaced file is unlinked but stays readable through an open descriptor.
   struct stat st {};
-  ASSERT_OK(::fstat(old_fd, &st));
+  ASSERT_OK(::fstat(old_fd.get(), &st));
   EXPECT_EQ(st.st_nlink, 0u);
-  EXPECT_EQ(PreadFull(old_fd, 10, 0), "old");
-  ::close(old_fd);
+  EXPECT_EQ(PreadFull(old_fd.get(), 10, 0), "old");
 }
 
 TEST_F(RenameTest, FileOverAHardLinkedTargetDropsOneLink) {

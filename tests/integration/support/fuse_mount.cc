@@ -23,19 +23,18 @@ bool OnDifferentDevice(const std::filesystem::path& mnt) {
 }
 
 // fusermount3 -u, retried while the mount is busy; lazy umount -l as the last resort.
-void Detach(const std::filesystem::path& mnt) {
-  const std::string fusermount = "/usr/bin/fusermount3";
+// Returns false if only the lazy unmount worked (something still holds the mount).
+bool Detach(const std::filesystem::path& mnt) {
+  CommandResult last;
   for (int attempt = 0; attempt < 20 && IsMountPoint(mnt); ++attempt) {
-    auto r = RunCommand({fusermount, "-u", mnt.string()}, std::chrono::seconds(10));
-    if (!IsMountPoint(mnt)) return;
-    std::fprintf(stderr, "fusermount3 -u %s: status %d: %s", mnt.c_str(), r.status,
-                 r.output.c_str());
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    last = RunCommand({"/usr/bin/fusermount3", "-u", mnt.string()}, std::chrono::seconds(10));
   }
-  if (IsMountPoint(mnt)) {
-    std::fprintf(stderr, "falling back to umount -l %s\n", mnt.c_str());
-    RunCommand({"/usr/bin/umount", "-l", mnt.string()}, std::chrono::seconds(10));
-  }
+  if (!IsMountPoint(mnt)) return true;
+  std::fprintf(stderr, "fusermount3 -u %s kept failing (%s); falling back to umount -l\n",
+               mnt.c_str(), last.output.c_str());
+  RunCommand({"/usr/bin/umount", "-l", mnt.string()}, std::chrono::seconds(10));
+  return false;
 }
 
 }  // namespace
@@ -92,12 +91,14 @@ void FuseMount::Mount(std::chrono::milliseconds timeout) {
 
 std::optional<ExitStatus> FuseMount::Unmount() {
   if (!daemon_) return std::nullopt;
-  Detach(mountpoint_);
+  const bool clean = Detach(mountpoint_);
   if (!IsMountPoint(mountpoint_)) Janitor::Get().ForgetMount(mountpoint_);
-  auto status = daemon_->Wait(std::chrono::seconds(10));
+  // After a lazy unmount the daemon serves the remaining open files; don't wait for them.
+  const auto grace = clean ? std::chrono::seconds(10) : std::chrono::seconds(1);
+  auto status = daemon_->Wait(grace);
   if (!status) {
-    std::fprintf(stderr, "sealfs-mount for %s still running 10 s after unmount: killing it\n",
-                 mountpoint_.c_str());
+    std::fprintf(stderr, "sealfs-mount for %s still running %lld s after unmount: killing it\n",
+                 mountpoint_.c_str(), static_cast<long long>(grace.count()));
     status = daemon_->Kill();
   }
   daemon_.reset();
