@@ -1,13 +1,14 @@
 #include "meta_store.h"
 
 #include <fmt/format.h>
-#include <leveldb/cache.h>
-#include <leveldb/filter_policy.h>
 
 namespace sealfs {
 namespace {
 
 constexpr uint64_t kAllocBlock = 4096;
+// Memory bounds of the store, whatever the number of files.
+constexpr size_t kBlockCacheBytes = 64 << 20;
+constexpr size_t kWriteBufferBytes = 16 << 20;
 constexpr char kCounterIno[] = "next_local";
 constexpr char kCounterIntent[] = "next_intent";
 constexpr char kIdentity[] = "server_id";
@@ -86,6 +87,9 @@ void MetaStore::Batch::DeleteDentry(Ino parent, std::string_view name, uint64_t 
   batch_.Delete(Key('D', parent, name));
   batch_.Delete(Key('E', parent, cookie));
 }
+void MetaStore::Batch::DeleteCookieIndex(Ino parent, uint64_t cookie) {
+  batch_.Delete(Key('E', parent, cookie));
+}
 void MetaStore::Batch::PutXattr(Ino ino, std::string_view name, std::string_view value) {
   batch_.Put(Key('X', ino, name), leveldb::Slice(value.data(), value.size()));
 }
@@ -104,15 +108,18 @@ void MetaStore::Batch::PutCounter(std::string_view name, uint64_t value) {
 }
 
 Result<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& dir, ServerId id) {
+  std::unique_ptr<MetaStore> store(new MetaStore(id));
+  store->cache_.reset(leveldb::NewLRUCache(kBlockCacheBytes));
+  store->filter_.reset(leveldb::NewBloomFilterPolicy(10));
   leveldb::Options opts;
   opts.create_if_missing = true;
-  opts.block_cache = leveldb::NewLRUCache(64 << 20);  // bounded: 64 MiB
-  opts.filter_policy = leveldb::NewBloomFilterPolicy(10);
-  opts.write_buffer_size = 16 << 20;
+  opts.block_cache = store->cache_.get();
+  opts.filter_policy = store->filter_.get();
+  opts.write_buffer_size = kWriteBufferBytes;
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(opts, dir, &raw);
   if (!s.ok()) return Status::Error(EIO, fmt::format("cannot open metadata store {}: {}", dir, s.ToString()));
-  std::unique_ptr<MetaStore> store(new MetaStore(std::unique_ptr<leveldb::DB>(raw), id));
+  store->db_.reset(raw);
 
   std::string ident;
   s = store->db_->Get(leveldb::ReadOptions(), CounterKey(kIdentity), &ident);
@@ -255,6 +262,16 @@ void MetaStore::ScanAllDentries(
     DentryValue d;
     if (k.size() < 9 || !Decode(AsBytes(v), &d)) return true;
     fn(ReadBE64(std::string_view(k.data() + 1, 8)), std::string_view(k.data() + 9, k.size() - 9), d);
+    return true;
+  });
+}
+
+void MetaStore::ScanCookieIndex(
+    const std::function<void(Ino, uint64_t, std::string_view)>& fn) const {
+  ScanPrefix(db_.get(), "E", "E", [&](const leveldb::Slice& k, const leveldb::Slice& v) {
+    if (k.size() == 17)
+      fn(ReadBE64(std::string_view(k.data() + 1, 8)), ReadBE64(std::string_view(k.data() + 9, 8)),
+         std::string_view(v.data(), v.size()));
     return true;
   });
 }

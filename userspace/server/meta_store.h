@@ -14,7 +14,9 @@
 // writers into one log write, so parallel mutations share an fsync.
 #pragma once
 
+#include <leveldb/cache.h>
 #include <leveldb/db.h>
+#include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 
 #include <atomic>
@@ -88,6 +90,7 @@ class MetaStore {
     // Adds an entry; the cookie must be allocated from the parent's record.
     void PutDentry(Ino parent, std::string_view name, const DentryValue& v);
     void DeleteDentry(Ino parent, std::string_view name, uint64_t cookie);
+    void DeleteCookieIndex(Ino parent, uint64_t cookie);
     void PutXattr(Ino ino, std::string_view name, std::string_view value);
     void DeleteXattr(Ino ino, std::string_view name);
     void PutIntent(const IntentRecord& rec);
@@ -119,6 +122,8 @@ class MetaStore {
   void ScanXattrs(Ino ino, const std::function<void(std::string_view)>& fn) const;
   void ScanInodes(const std::function<void(const InodeRecord&)>& fn) const;
   void ScanAllDentries(const std::function<void(Ino, std::string_view, const DentryValue&)>& fn) const;
+  // Calls fn(parent, cookie, name) for every readdir index key.
+  void ScanCookieIndex(const std::function<void(Ino, uint64_t, std::string_view)>& fn) const;
   void ScanIntents(const std::function<void(const IntentRecord&)>& fn) const;
   void ScanOrphans(const std::function<void(Ino)>& fn) const;
 
@@ -138,11 +143,14 @@ class MetaStore {
   void AdjustInodeCount(int64_t delta) { inode_count_ += delta; }
 
  private:
-  MetaStore(std::unique_ptr<leveldb::DB> db, ServerId id) : db_(std::move(db)), id_(id) {}
+  explicit MetaStore(ServerId id) : id_(id) {}
   Result<uint64_t> Allocate(std::string_view counter, std::atomic<uint64_t>* next,
                             uint64_t* reserved);
   Status LoadCounters();
 
+  // Declared before db_: the database must close before its cache and filter go.
+  std::unique_ptr<leveldb::Cache> cache_;
+  std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;
   ServerId id_;
   std::mutex alloc_mu_;

@@ -113,46 +113,48 @@ Status NamespaceService::CommitWithIntents(MetaStore::Batch* b,
 
 Status NamespaceService::Setattr(const SetattrReq& req, Attr* out) {
   if (Status s = CheckLocal(req.ino); !s.ok()) return s;
-  StripeLocks::Guard g(locks_, {req.ino});
-  Result<InodeRecord> rec = meta_->GetInode(req.ino);
-  if (!rec.ok()) return rec.status();
-  Attr& a = rec->attr;
-  int64_t now = NowNs();
   std::optional<IntentRecord> trunc;
+  {
+    StripeLocks::Guard g(locks_, {req.ino});
+    Result<InodeRecord> rec = meta_->GetInode(req.ino);
+    if (!rec.ok()) return rec.status();
+    Attr& a = rec->attr;
+    int64_t now = NowNs();
 
-  if (req.valid & kSetMode) a.mode = (a.mode & S_IFMT) | (req.mode & 07777);
-  if (req.valid & kSetUid) a.uid = req.uid;
-  if (req.valid & kSetGid) a.gid = req.gid;
-  if (req.valid & kSetSize) {
-    if (IsDir(a.mode)) return Status::Error(EISDIR);
-    if (!S_ISREG(a.mode)) return Status::Error(EINVAL);
-    if (req.size < a.size) {
-      Result<uint64_t> id = meta_->AllocateIntentId();
-      if (!id.ok()) return id.status();
-      trunc = IntentRecord{.id = *id, .kind = static_cast<uint16_t>(IntentKind::kTruncData),
-                           .ino = req.ino, .size = req.size};
+    if (req.valid & kSetMode) a.mode = (a.mode & S_IFMT) | (req.mode & 07777);
+    if (req.valid & kSetUid) a.uid = req.uid;
+    if (req.valid & kSetGid) a.gid = req.gid;
+    if (req.valid & kSetSize) {
+      if (IsDir(a.mode)) return Status::Error(EISDIR);
+      if (!S_ISREG(a.mode)) return Status::Error(EINVAL);
+      if (req.size < a.size) {
+        Result<uint64_t> id = meta_->AllocateIntentId();
+        if (!id.ok()) return id.status();
+        trunc = IntentRecord{.id = *id, .kind = static_cast<uint16_t>(IntentKind::kTruncData),
+                             .ino = req.ino, .size = req.size};
+      }
+      if (req.size != a.size) Touch(&a, now);
+      a.size = req.size;
     }
-    if (req.size != a.size) Touch(&a, now);
-    a.size = req.size;
-  }
-  if (req.valid & kSetAtimeNow) a.atime_ns = now;
-  else if (req.valid & kSetAtime) a.atime_ns = req.atime_ns;
-  if (req.valid & kSetMtimeNow) a.mtime_ns = now;
-  else if (req.valid & kSetMtime) a.mtime_ns = req.mtime_ns;
-  a.ctime_ns = now;
+    if (req.valid & kSetAtimeNow) a.atime_ns = now;
+    else if (req.valid & kSetAtime) a.atime_ns = req.atime_ns;
+    if (req.valid & kSetMtimeNow) a.mtime_ns = now;
+    else if (req.valid & kSetMtime) a.mtime_ns = req.mtime_ns;
+    a.ctime_ns = now;
 
-  MetaStore::Batch b;
-  b.PutInode(*rec);
-  if (trunc) b.PutIntent(*trunc);
-  if (Status s = meta_->Commit(&b); !s.ok()) return s;
+    MetaStore::Batch b;
+    b.PutInode(*rec);
+    if (trunc) b.PutIntent(*trunc);
+    if (Status s = meta_->Commit(&b); !s.ok()) return s;
+    *out = a;
+  }
   if (trunc) {
     // Bytes past the new end must be gone before the caller can extend the
     // file again; a failure leaves the intent to the background runner.
     if (Status s = intents_->RunNow(*trunc); !s.ok())
       spdlog::warn("truncate of {:#x} not finished on every server yet: {}", req.ino, s.ToString());
-    if (Result<InodeRecord> again = meta_->GetInode(req.ino); again.ok()) a = again->attr;
+    return Getattr(req.ino, out);
   }
-  *out = a;
   return Status::Ok();
 }
 

@@ -1,0 +1,137 @@
+// sealfs-fsck's checker on real stores of a two-server cluster, damaged on
+// purpose the way a crash or a bug could damage them.
+#include "fsck.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "namespace_service.h"
+#include "temp_dir.h"
+
+namespace sealfs {
+namespace {
+
+class FsckTest : public ::testing::Test {
+ protected:
+  FsckTest() {
+    config_.version = 1;
+    config_.chunk_size = 64 << 10;
+    for (ServerId id : {1, 2})
+      config_.servers.push_back({.id = id, .address = "127.0.0.1", .port = uint16_t(id),
+                                 .data_dir = dir_.path() + "/s" + std::to_string(id)});
+    OpenStores();
+    ServerStores& root = stores_[1];
+    fanout_ = std::make_unique<DataFanout>(ClusterConfig{.version = 1, .chunk_size = config_.chunk_size,
+                                                         .servers = {config_.servers[0]}},
+                                           1, root.chunks.get(), io_, std::chrono::seconds(1));
+    intents_ = std::make_unique<IntentRunner>(root.meta.get(), &locks_, fanout_.get());
+    ns_ = std::make_unique<NamespaceService>(root.meta.get(), &locks_, intents_.get(), 1);
+    EXPECT_TRUE(ns_->EnsureRoot(config_.RootIno()).ok());
+  }
+  ~FsckTest() override {
+    ns_.reset();
+    intents_.reset();
+  }
+  void OpenStores() {
+    for (const ServerInfo& s : config_.servers) {
+      std::filesystem::create_directories(s.data_dir);
+      stores_[s.id].meta = std::move(*MetaStore::Open(s.data_dir + "/meta", s.id));
+      stores_[s.id].chunks = std::move(*ChunkStore::Open(s.data_dir + "/chunks", config_.chunk_size));
+    }
+  }
+  Entry Make(Ino parent, const std::string& name, uint32_t mode) {
+    Entry e;
+    EXPECT_TRUE(ns_->Mknod({.parent = parent, .name = name, .mode = mode}, &e).ok());
+    return e;
+  }
+  Fsck::Report Check(bool repair) {
+    std::ostringstream out;
+    Fsck::Report r = Fsck(config_, &stores_, repair, &out).Run();
+    log_ = out.str();
+    return r;
+  }
+
+  testing::TempDir dir_;
+  ClusterConfig config_;
+  std::map<ServerId, ServerStores> stores_;
+  asio::io_context io_;
+  StripeLocks locks_;
+  std::unique_ptr<DataFanout> fanout_;
+  std::unique_ptr<IntentRunner> intents_;
+  std::unique_ptr<NamespaceService> ns_;
+  std::string log_;
+};
+
+TEST_F(FsckTest, HealthyNamespaceIsClean) {
+  Entry d = Make(config_.RootIno(), "d", S_IFDIR | 0755);
+  Make(d.ino, "f", S_IFREG | 0644);
+  ASSERT_TRUE(stores_[2].chunks->Write(MakeIno(1, 3), 0, 0, "x").ok());  // f's first chunk
+  Attr a;
+  ASSERT_TRUE(ns_->CommitWrite({.ino = MakeIno(1, 3), .min_size = 1}, &a).ok());
+  Fsck::Report r = Check(false);
+  EXPECT_EQ(r.problems, 0) << log_;
+}
+
+TEST_F(FsckTest, FindsAndRepairsDamage) {
+  Ino root = config_.RootIno();
+  Entry d = Make(root, "d", S_IFDIR | 0755);
+  Entry f = Make(d.ino, "f", S_IFREG | 0644);
+  Entry g = Make(root, "g", S_IFREG | 0644);
+  MetaStore* meta = stores_[1].meta.get();
+  // 1. An entry whose inode is gone.
+  MetaStore::Batch b;
+  b.DeleteInode(g.ino);
+  // 2. A wrong link count.
+  InodeRecord fr = *meta->GetInode(f.ino);
+  fr.attr.nlink = 5;
+  b.PutInode(fr);
+  // 3. An inode nobody links to.
+  InodeRecord lost = fr;
+  lost.attr.ino = MakeIno(1, 999);
+  lost.attr.nlink = 1;
+  b.PutInode(lost);
+  ASSERT_TRUE(meta->Commit(&b).ok());
+  // 4. Chunks of an inode that does not exist, on the other server.
+  ASSERT_TRUE(stores_[2].chunks->Write(MakeIno(1, 12345), 2, 0, "leak").ok());
+
+  Fsck::Report r = Check(false);
+  EXPECT_EQ(r.problems, 4) << log_;
+  EXPECT_EQ(r.repaired, 0);
+  EXPECT_NE(log_.find("points at missing inode"), std::string::npos) << log_;
+  EXPECT_NE(log_.find("has link count 5, expected 1"), std::string::npos) << log_;
+  EXPECT_NE(log_.find("not reachable"), std::string::npos) << log_;
+  EXPECT_NE(log_.find("belong to no inode"), std::string::npos) << log_;
+
+  r = Check(true);
+  EXPECT_EQ(r.problems, r.repaired) << log_;
+  r = Check(false);
+  EXPECT_EQ(r.problems, 0) << log_;
+  Entry e;
+  ASSERT_TRUE(ns_->Lookup({root, "lost+found"}, &e).ok());
+  EXPECT_TRUE(ns_->Lookup({e.ino, fmt::format("{:016x}", MakeIno(1, 999))}, &e).ok());
+}
+
+TEST_F(FsckTest, PendingIntentIsNotDamageAndRepairFinishesIt) {
+  Entry f = Make(config_.RootIno(), "f", S_IFREG | 0644);
+  ASSERT_TRUE(stores_[2].chunks->Write(f.ino, 0, 0, "data").ok());
+  Attr a;
+  ASSERT_TRUE(ns_->CommitWrite({.ino = f.ino, .min_size = 4}, &a).ok());
+  intents_->Stop();  // as if the server died right after acknowledging the unlink
+  UnlinkResp ur;
+  ASSERT_TRUE(ns_->Unlink({.parent = config_.RootIno(), .name = "f"}, &ur).ok());
+  Fsck::Report r = Check(false);
+  EXPECT_EQ(r.problems, 0) << log_;
+  EXPECT_EQ(r.pending_intents, 1) << log_;
+  r = Check(true);
+  int chunks = 0;
+  stores_[2].chunks->ForEachChunk([&](Ino, uint64_t, uint64_t) { ++chunks; });
+  EXPECT_EQ(chunks, 0);
+  EXPECT_EQ(Check(false).pending_intents, 0);
+}
+
+}  // namespace
+}  // namespace sealfs
