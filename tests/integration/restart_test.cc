@@ -17,6 +17,7 @@
 
 #include "file_util.h"
 #include "fs_test.h"
+#include "link_counts.h"
 #include "syscall_assertions.h"
 #include "tree_snapshot.h"
 
@@ -197,8 +198,12 @@ TEST_F(CrashConsistencyTest, KillingEachServerMidWorkloadLeavesAConsistentNamesp
   // With every server back, the workload runs cleanly again.
   NamespaceWorkload after(root, 99);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(after.Step(), 0) << "iteration " << i << " after restart";
-  // Everything that is listed can be looked up.
+  // Everything that is listed can be looked up, and link counts match the names.
   EXPECT_NO_THROW(SnapshotTree(root));
+  EXPECT_EQ(LinkCountMismatches(root), "");
+  cluster.UnmountAll();
+  mount.Mount();  // the same, with nothing cached in the client
+  EXPECT_EQ(LinkCountMismatches(root), "");
 
   cluster.UnmountAll();
   cluster.StopAllServers();
