@@ -4,12 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
 #include "file_util.h"
 #include "fs_test.h"
+#include "link_counts.h"
 #include "poll_until.h"
+#include "run_threads.h"
 #include "syscall_assertions.h"
 
 namespace sealfs::it {
@@ -86,6 +89,86 @@ TEST_F(MultiMountTest, AttributeChangesBecomeVisibleOnTheOther) {
   EXPECT_EQ(Stat(b_ / "f").st_mode & 07777, 0644u);
   ASSERT_OK(::chmod((a_ / "f").c_str(), 0600));
   EXPECT_TRUE(PollUntil([&] { return (Stat(b_ / "f").st_mode & 07777) == 0600; }, kVisibleWithin));
+}
+
+// The kernel serializes conflicting operations within one mount; between two mounts only
+// the servers can. Each race below is repeated to hit the window.
+constexpr int kRaceRounds = 30;
+
+TEST_F(MultiMountTest, RacingExclusiveCreatesFromTwoMountsHaveOneWinner) {
+  for (int round = 0; round < kRaceRounds; ++round) {
+    const auto name = "excl" + std::to_string(round);
+    std::atomic<int> wins{0};
+    ASSERT_TRUE(RunThreads(2, std::chrono::seconds(30), [&](int t) {
+      const auto path = (t == 0 ? a_ : b_) / name;
+      const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        ++wins;
+        ::close(fd);
+      }
+    }));
+    EXPECT_EQ(wins.load(), 1) << "round " << round;
+  }
+}
+
+TEST_F(MultiMountTest, RacingRenamesFromTwoMountsHaveOneWinner) {
+  for (int round = 0; round < kRaceRounds; ++round) {
+    const auto name = "f" + std::to_string(round);
+    WriteFile(a_ / name, name);
+    ASSERT_TRUE(PollUntil([&] { return Exists(b_ / name); }, kVisibleWithin));
+    std::atomic<int> wins{0};
+    ASSERT_TRUE(RunThreads(2, std::chrono::seconds(30), [&](int t) {
+      const auto& root = t == 0 ? a_ : b_;
+      const auto to = root / (name + (t == 0 ? "-by-a" : "-by-b"));
+      if (::rename((root / name).c_str(), to.c_str()) == 0) ++wins;
+    }));
+    EXPECT_EQ(wins.load(), 1) << "round " << round;
+    EXPECT_EQ(Exists(a_ / (name + "-by-a")) + Exists(a_ / (name + "-by-b")), 1)
+        << "round " << round;
+  }
+  EXPECT_EQ(LinkCountMismatches(a_), "");
+}
+
+// rename(x, y/x) on A races rename(y, x/y) on B: at most one may succeed, or the two
+// directories would form a cycle cut off from the root.
+TEST_F(MultiMountTest, CrossedDirectoryRenamesFromTwoMountsMakeNoCycle) {
+  for (int round = 0; round < kRaceRounds; ++round) {
+    const auto x = "x" + std::to_string(round), y = "y" + std::to_string(round);
+    ASSERT_OK(::mkdir((a_ / x).c_str(), 0755));
+    ASSERT_OK(::mkdir((a_ / y).c_str(), 0755));
+    ASSERT_TRUE(PollUntil([&] { return Exists(b_ / x) && Exists(b_ / y); }, kVisibleWithin));
+    ASSERT_TRUE(RunThreads(2, std::chrono::seconds(30), [&](int t) {
+      if (t == 0) {
+        ::rename((a_ / x).c_str(), (a_ / y / x).c_str());
+      } else {
+        ::rename((b_ / y).c_str(), (b_ / x / y).c_str());
+      }
+    }));
+    const bool x_in_root = Exists(a_ / x), y_in_root = Exists(a_ / y);
+    EXPECT_TRUE(x_in_root || y_in_root)
+        << "round " << round << ": both directories vanished from the root (a cycle)";
+  }
+  EXPECT_EQ(LinkCountMismatches(a_), "");
+}
+
+// rmdir(d) on A races create(d/f) on B: never both, or f would live in a removed directory.
+TEST_F(MultiMountTest, RmdirRacingACreateInsideFromTheOtherMount) {
+  for (int round = 0; round < kRaceRounds; ++round) {
+    const auto d = "d" + std::to_string(round);
+    ASSERT_OK(::mkdir((a_ / d).c_str(), 0755));
+    ASSERT_TRUE(PollUntil([&] { return Exists(b_ / d); }, kVisibleWithin));
+    std::atomic<bool> removed{false}, created{false};
+    ASSERT_TRUE(RunThreads(2, std::chrono::seconds(30), [&](int t) {
+      if (t == 0) {
+        removed = ::rmdir((a_ / d).c_str()) == 0;
+      } else {
+        created = ::mknod((b_ / d / "f").c_str(), S_IFREG | 0644, 0) == 0;
+      }
+    }));
+    EXPECT_FALSE(removed && created)
+        << "round " << round << ": rmdir and a create inside both succeeded";
+    EXPECT_EQ(Exists(a_ / d), !removed.load()) << "round " << round;
+  }
 }
 
 }  // namespace
