@@ -1,9 +1,11 @@
 // File I/O: open/release, read, write, flush, fsync, fsyncdir, O_APPEND, sparse files.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -128,6 +130,27 @@ TEST_F(IoTest, FsyncdirSucceeds) {
   auto fd = Open(P("d"), O_RDONLY | O_DIRECTORY);
   EXPECT_OK(::fsync(fd.get()));
   EXPECT_OK(::fdatasync(fd.get()));
+}
+
+// Shared mappings (used by git, linkers, databases) read the file and write back to it.
+TEST_F(IoTest, SharedMmapReadsAndWritesTheFile) {
+  std::mt19937_64 rng(2);
+  const size_t size = 300 * 1024;  // several 64 KiB chunks
+  auto data = RandomBytes(rng, size);
+  WriteFile(P("f"), data);
+  auto fd = Open(P("f"), O_RDWR);
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  ASSERT_NE(map, MAP_FAILED) << "mmap: " << std::strerror(errno);
+  auto* bytes = static_cast<char*>(map);
+  EXPECT_TRUE(std::string_view(bytes, size) == data) << "mapped content differs";
+  for (size_t at : {size_t{0}, size_t{65535}, size_t{65536}, size - 1}) {
+    bytes[at] = 'M';
+    data[at] = 'M';
+  }
+  EXPECT_OK(::msync(map, size, MS_SYNC));
+  EXPECT_OK(::munmap(map, size));
+  EXPECT_OK(::close(fd.release()));
+  EXPECT_TRUE(ReadFile(P("f")) == data) << "writes through the mapping were lost";
 }
 
 TEST_F(IoTest, HolesReadBackAsZeros) {
