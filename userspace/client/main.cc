@@ -78,11 +78,13 @@ int main(int argc, char** argv) {
   fuse_session* se = fuse_session_new(&fargs, FuseFs::Ops(), sizeof(fuse_lowlevel_ops), &fs);
   if (!se) {
     spdlog::error("cannot create the FUSE session (bad -o option?)");
+    fuse_opt_free_args(&fargs);
     return 1;
   }
   if (fuse_set_signal_handlers(se) != 0 || fuse_session_mount(se, mountpoint.c_str()) != 0) {
     spdlog::error("cannot mount on {}", mountpoint);
     fuse_session_destroy(se);
+    fuse_opt_free_args(&fargs);
     return 1;
   }
   fs.set_session(se);
@@ -99,5 +101,6 @@ int main(int argc, char** argv) {
   fuse_session_unmount(se);
   fuse_remove_signal_handlers(se);
   fuse_session_destroy(se);
+  fuse_opt_free_args(&fargs);
   return rc == 0 ? 0 : 1;
 }

@@ -59,6 +59,9 @@ std::span<const uint8_t> AsBytes(const leveldb::Slice& s) {
 Status FromLevelDB(const leveldb::Status& s) {
   if (s.ok()) return Status::Ok();
   if (s.IsNotFound()) return Status::Error(ENOENT);
+  // A full disk must reach the caller as ENOSPC, not as a generic I/O error.
+  if (s.ToString().find("No space left") != std::string::npos)
+    return Status::Error(ENOSPC, "leveldb: " + s.ToString());
   return Status::Error(EIO, "leveldb: " + s.ToString());
 }
 
