@@ -12,6 +12,7 @@
 #include <future>
 #include <random>
 #include <string>
+#include <system_error>
 
 #include "file_util.h"
 #include "fs_test.h"
@@ -72,6 +73,43 @@ TEST_F(ServerFailureTest, ReadOfChunksOnAKilledServerFailsWithEioThenRecovers) {
   const auto [err_after, data_after] = ReadUntilError(fd.get(), content.size());
   EXPECT_EQ(err_after, 0) << "read after restart failed with " << strerrorname_np(err_after);
   EXPECT_EQ(Hash(data_after), Hash(content)) << "content differs after restart";
+}
+
+// No central metadata server: directories live on different servers, so with two of three
+// servers down some directories cannot be listed while others still can.
+TEST_F(ServerFailureTest, DirectoriesAreSpreadOverTheServers) {
+  auto& cluster = StartCluster();
+  auto& mount = cluster.AddMount({.timeout_ms = 2000});
+  constexpr int kDirs = 30;
+  for (int i = 0; i < kDirs; ++i) {
+    const auto dir = mount.path() / ("d" + std::to_string(i));
+    ASSERT_OK(::mkdir(dir.c_str(), 0755));
+    WriteFile(dir / "f", "x");
+  }
+  // With only one server up, the directories it holds can be listed and the others cannot.
+  // If all lived on one server, each run would list either all of them or none.
+  int mixed_runs = 0;
+  std::string outcomes;
+  for (int keep = 1; keep <= cluster.server_count(); ++keep) {
+    for (int id = 1; id <= cluster.server_count(); ++id) {
+      if (id != keep) cluster.KillServer(id);
+    }
+    int unreachable = 0;
+    for (int i = 0; i < kDirs; ++i) {
+      try {
+        ListDir(mount.path() / ("d" + std::to_string(i)));
+      } catch (const std::system_error&) {
+        ++unreachable;
+      }
+    }
+    if (unreachable > 0 && unreachable < kDirs) ++mixed_runs;
+    outcomes += "only server " + std::to_string(keep) + " up: " + std::to_string(unreachable) +
+                " of " + std::to_string(kDirs) + " directories unreadable\n";
+    for (int id = 1; id <= cluster.server_count(); ++id) {
+      if (id != keep) cluster.StartServer(id);
+    }
+  }
+  EXPECT_GT(mixed_runs, 0) << "all directories live on the same server:\n" << outcomes;
 }
 
 // True if the peer closed the connection (EOF or reset) within timeout.
