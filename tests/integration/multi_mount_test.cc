@@ -89,6 +89,12 @@ TEST_F(MultiMountTest, AttributeChangesBecomeVisibleOnTheOther) {
   EXPECT_EQ(Stat(b_ / "f").st_mode & 07777, 0644u);
   ASSERT_OK(::chmod((a_ / "f").c_str(), 0600));
   EXPECT_TRUE(PollUntil([&] { return (Stat(b_ / "f").st_mode & 07777) == 0600; }, kVisibleWithin));
+  {
+    auto fd = Open(a_ / "f", O_WRONLY | O_APPEND);
+    PwriteFull(fd.get(), std::string(100000, 'y'), 1);
+  }
+  EXPECT_TRUE(PollUntil([&] { return Stat(b_ / "f").st_size == 100001; }, kVisibleWithin))
+      << "size on B: " << Stat(b_ / "f").st_size;
 }
 
 // The kernel serializes conflicting operations within one mount; between two mounts only

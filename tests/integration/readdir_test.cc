@@ -102,6 +102,25 @@ TEST_F(ReaddirTest, ListsEveryEntryOnceWithTypeAndInode) {
   EXPECT_EQ(seen.size(), expected.size() + 2);
 }
 
+// Listing may fill the client's attribute cache (READDIRPLUS); what stat then returns must
+// be the entries' real attributes.
+TEST_F(ReaddirTest, AttributesSeenAfterListingAreCorrect) {
+  constexpr int kFiles = 60;
+  for (int i = 0; i < kFiles; ++i) {
+    WriteFile(P(Name(i)), std::string(static_cast<size_t>(i) * 1000, 'x'));
+    ASSERT_OK(::chmod(P(Name(i)).c_str(), 0600 + i % 8));
+  }
+  ASSERT_OK(::link(P(Name(0)).c_str(), P("extra-link").c_str()));
+  EXPECT_EQ(ListDir(dir()).size(), kFiles + 1u);
+  for (int i = 0; i < kFiles; ++i) {
+    SCOPED_TRACE(Name(i));
+    const auto st = Lstat(P(Name(i)));
+    EXPECT_EQ(st.st_size, i * 1000);
+    EXPECT_EQ(st.st_mode & 07777, 0600u + i % 8);
+    EXPECT_EQ(st.st_nlink, i == 0 ? 2u : 1u);
+  }
+}
+
 TEST_F(ReaddirTest, EmptyDirectoryHasOnlyDotAndDotDot) {
   ASSERT_OK(::mkdir(P("empty").c_str(), 0755));
   DirStream stream(P("empty"));
