@@ -56,7 +56,8 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, ClusterConfigErrorTest,
     ::testing::Values(
         BadCase{"version = \n", "bad.toml:1:"},
-        BadCase{"[[server]]\nid = 1\naddress = \"a\"\nport = 1\n", "missing required key 'version'"},
+        BadCase{"[[server]]\nid = 1\naddress = \"a\"\nport = 1\n",
+                "missing required key 'version'"},
         BadCase{"version = 1\n", "no [[server]] entries"},
         BadCase{"version = 1\n[[server]]\nid = 1\naddress = \"a\"\nport = 1\n[[server]]\nid = 1\n"
                 "address = \"b\"\nport = 2\n",
@@ -64,9 +65,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"version = 1\n[[server]]\nid = 1\naddress = \"a\"\nport = 1\n[[server]]\nid = 2\n"
                 "address = \"a\"\nport = 1\n",
                 "address a:1 is listed twice"},
-        BadCase{"version = 1\n[[server]]\nid = 0\naddress = \"a\"\nport = 1\n", "bad.toml:3: 'id' = 0 is out of range"},
-        BadCase{"version = 1\n[[server]]\nid = 1\naddress = \"a\"\nport = 70000\n", "bad.toml:5: 'port'"},
-        BadCase{"version = 1\n[[server]]\nid = 1\naddress = 5\nport = 1\n", "bad.toml:4: 'address' must be a string"},
+        BadCase{"version = 1\n[[server]]\nid = 0\naddress = \"a\"\nport = 1\n",
+                "bad.toml:3: 'id' = 0 is out of range"},
+        BadCase{"version = 1\n[[server]]\nid = 1\naddress = \"a\"\nport = 70000\n",
+                "bad.toml:5: 'port'"},
+        BadCase{"version = 1\n[[server]]\nid = 1\naddress = 5\nport = 1\n",
+                "bad.toml:4: 'address' must be a string"},
         BadCase{"version = 1\nchunk_size = 100000\n[[server]]\nid = 1\naddress = \"a\"\nport = 1\n",
                 "bad.toml:2: 'chunk_size' must be a power of two"},
         BadCase{"version = 1\ncolour = 1\n", "bad.toml:2: unknown key 'colour'"},

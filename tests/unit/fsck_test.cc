@@ -21,13 +21,16 @@ class FsckTest : public ::testing::Test {
     config_.version = 1;
     config_.chunk_size = 64 << 10;
     for (ServerId id : {1, 2})
-      config_.servers.push_back({.id = id, .address = "127.0.0.1", .port = uint16_t(id),
+      config_.servers.push_back({.id = id,
+                                 .address = "127.0.0.1",
+                                 .port = uint16_t(id),
                                  .data_dir = dir_.path() + "/s" + std::to_string(id)});
     OpenStores();
     ServerStores& root = stores_[1];
-    fanout_ = std::make_unique<DataFanout>(ClusterConfig{.version = 1, .chunk_size = config_.chunk_size,
-                                                         .servers = {config_.servers[0]}},
-                                           1, root.chunks.get(), io_, std::chrono::seconds(1));
+    fanout_ = std::make_unique<DataFanout>(
+        ClusterConfig{
+            .version = 1, .chunk_size = config_.chunk_size, .servers = {config_.servers[0]}},
+        1, root.chunks.get(), std::chrono::seconds(1));
     intents_ = std::make_unique<IntentRunner>(root.meta.get(), &locks_, fanout_.get());
     ns_ = std::make_unique<NamespaceService>(root.meta.get(), &locks_, intents_.get(), 1);
     EXPECT_TRUE(ns_->EnsureRoot(config_.RootIno()).ok());
@@ -40,7 +43,8 @@ class FsckTest : public ::testing::Test {
     for (const ServerInfo& s : config_.servers) {
       std::filesystem::create_directories(s.data_dir);
       stores_[s.id].meta = std::move(*MetaStore::Open(s.data_dir + "/meta", s.id));
-      stores_[s.id].chunks = std::move(*ChunkStore::Open(s.data_dir + "/chunks", config_.chunk_size));
+      stores_[s.id].chunks =
+          std::move(*ChunkStore::Open(s.data_dir + "/chunks", config_.chunk_size));
     }
   }
   Entry Make(Ino parent, const std::string& name, uint32_t mode) {
@@ -58,7 +62,6 @@ class FsckTest : public ::testing::Test {
   testing::TempDir dir_;
   ClusterConfig config_;
   std::map<ServerId, ServerStores> stores_;
-  asio::io_context io_;
   StripeLocks locks_;
   std::unique_ptr<DataFanout> fanout_;
   std::unique_ptr<IntentRunner> intents_;

@@ -19,7 +19,8 @@ TEST(MessagesTest, EntryRoundTrip) {
 
 TEST(MessagesTest, ReaddirRoundTrip) {
   ReaddirResp r;
-  for (int i = 0; i < 100; ++i) r.entries.push_back({.name = "f" + std::to_string(i), .next_cookie = uint64_t(i)});
+  for (int i = 0; i < 100; ++i)
+    r.entries.push_back({.name = "f" + std::to_string(i), .next_cookie = uint64_t(i)});
   r.eof = 1;
   std::vector<uint8_t> bytes = Encode(r);
   ReaddirResp out;

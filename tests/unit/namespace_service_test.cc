@@ -31,7 +31,7 @@ class NamespaceServiceTest : public ::testing::Test {
   void Open() {
     meta_ = std::move(*MetaStore::Open(dir_.path() + "/meta", kSelf));
     chunks_ = std::move(*ChunkStore::Open(dir_.path() + "/chunks", config_.chunk_size));
-    fanout_ = std::make_unique<DataFanout>(config_, kSelf, chunks_.get(), io_, std::chrono::seconds(1));
+    fanout_ = std::make_unique<DataFanout>(config_, kSelf, chunks_.get(), std::chrono::seconds(1));
     intents_ = std::make_unique<IntentRunner>(meta_.get(), &locks_, fanout_.get());
     ns_ = std::make_unique<NamespaceService>(meta_.get(), &locks_, intents_.get(), kSelf);
     ASSERT_TRUE(ns_->EnsureRoot(kRoot).ok());
@@ -56,7 +56,9 @@ class NamespaceServiceTest : public ::testing::Test {
     return ns_->Unlink({.parent = parent, .name = name, .flags = flags}, &r).err();
   }
   int Rename(Ino sp, const std::string& sn, Ino dp, const std::string& dn, uint32_t flags = 0) {
-    return ns_->Rename({.src_parent = sp, .src_name = sn, .dst_parent = dp, .dst_name = dn, .flags = flags})
+    return ns_
+        ->Rename(
+            {.src_parent = sp, .src_name = sn, .dst_parent = dp, .dst_name = dn, .flags = flags})
         .err();
   }
   Attr Get(Ino ino) {
@@ -73,7 +75,8 @@ class NamespaceServiceTest : public ::testing::Test {
     uint64_t cookie = 2;
     for (;;) {
       ReaddirResp r;
-      EXPECT_TRUE(ns_->Readdir({.dir = dir, .cookie = cookie, .max_entries = 7, .plus = 1}, &r).ok());
+      EXPECT_TRUE(
+          ns_->Readdir({.dir = dir, .cookie = cookie, .max_entries = 7, .plus = 1}, &r).ok());
       for (auto& d : r.entries) {
         EXPECT_TRUE(names.insert(d.name).second) << "duplicate " << d.name;
         cookie = d.next_cookie;
@@ -85,7 +88,6 @@ class NamespaceServiceTest : public ::testing::Test {
 
   testing::TempDir dir_;
   ClusterConfig config_;
-  asio::io_context io_;
   StripeLocks locks_;
   std::unique_ptr<MetaStore> meta_;
   std::unique_ptr<ChunkStore> chunks_;
@@ -206,11 +208,14 @@ TEST_F(NamespaceServiceTest, ReaddirCookiesAreStableUnderChanges) {
 
 TEST_F(NamespaceServiceTest, Xattrs) {
   Entry f = Make(kRoot, "f", S_IFREG);
-  EXPECT_EQ(ns_->SetXattr({.ino = f.ino, .name = "user.a", .value = "1", .flags = XATTR_REPLACE}).err(),
-            ENODATA);
-  EXPECT_TRUE(ns_->SetXattr({.ino = f.ino, .name = "user.a", .value = "1", .flags = XATTR_CREATE}).ok());
-  EXPECT_EQ(ns_->SetXattr({.ino = f.ino, .name = "user.a", .value = "2", .flags = XATTR_CREATE}).err(),
-            EEXIST);
+  EXPECT_EQ(
+      ns_->SetXattr({.ino = f.ino, .name = "user.a", .value = "1", .flags = XATTR_REPLACE}).err(),
+      ENODATA);
+  EXPECT_TRUE(
+      ns_->SetXattr({.ino = f.ino, .name = "user.a", .value = "1", .flags = XATTR_CREATE}).ok());
+  EXPECT_EQ(
+      ns_->SetXattr({.ino = f.ino, .name = "user.a", .value = "2", .flags = XATTR_CREATE}).err(),
+      EEXIST);
   EXPECT_TRUE(ns_->SetXattr({.ino = f.ino, .name = "user.b", .value = std::string(100, 'v')}).ok());
   std::string v, names;
   ASSERT_TRUE(ns_->GetXattr({.ino = f.ino, .name = "user.a"}, &v).ok());
@@ -220,7 +225,9 @@ TEST_F(NamespaceServiceTest, Xattrs) {
   EXPECT_TRUE(ns_->RemoveXattr({.ino = f.ino, .name = "user.a"}).ok());
   EXPECT_EQ(ns_->RemoveXattr({.ino = f.ino, .name = "user.a"}).err(), ENODATA);
   EXPECT_EQ(ns_->GetXattr({.ino = f.ino, .name = "user.a"}, &v).err(), ENODATA);
-  EXPECT_EQ(ns_->SetXattr({.ino = f.ino, .name = "user.big", .value = std::string(65537, 'v')}).err(), E2BIG);
+  EXPECT_EQ(
+      ns_->SetXattr({.ino = f.ino, .name = "user.big", .value = std::string(65537, 'v')}).err(),
+      E2BIG);
 }
 
 TEST_F(NamespaceServiceTest, TruncateAndCommitWrite) {
@@ -228,7 +235,9 @@ TEST_F(NamespaceServiceTest, TruncateAndCommitWrite) {
   ASSERT_TRUE(chunks_->Write(f.ino, 0, 0, std::string(60000, 'x')).ok());
   ASSERT_TRUE(chunks_->Write(f.ino, 1, 0, std::string(100, 'y')).ok());
   Attr a;
-  ASSERT_TRUE(ns_->CommitWrite({.ino = f.ino, .min_size = (64 << 10) + 100, .blocks_delta = 128,
+  ASSERT_TRUE(ns_->CommitWrite({.ino = f.ino,
+                                .min_size = (64 << 10) + 100,
+                                .blocks_delta = 128,
                                 .flags = kCommitTouchMtime},
                                &a)
                   .ok());
@@ -250,7 +259,9 @@ TEST_F(NamespaceServiceTest, SetattrModeKeepsTypeAndChangesCtime) {
   EXPECT_EQ(a.mode, S_IFREG | 0100u);
   EXPECT_GT(a.ctime_ns, f.attr.ctime_ns);
   EXPECT_EQ(a.mtime_ns, f.attr.mtime_ns);
-  ASSERT_TRUE(ns_->Setattr({.ino = f.ino, .valid = kSetAtime | kSetMtime, .atime_ns = 5, .mtime_ns = 6}, &a).ok());
+  ASSERT_TRUE(
+      ns_->Setattr({.ino = f.ino, .valid = kSetAtime | kSetMtime, .atime_ns = 5, .mtime_ns = 6}, &a)
+          .ok());
   EXPECT_EQ(a.atime_ns, 5);
   EXPECT_EQ(a.mtime_ns, 6);
 }
@@ -284,7 +295,8 @@ TEST_F(NamespaceServiceTest, ConcurrentCreatesInOneDirectory) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&, t] {
-      for (int i = 0; i < 50; ++i) Make(kRoot, "t" + std::to_string(t) + "-" + std::to_string(i), S_IFREG);
+      for (int i = 0; i < 50; ++i)
+        Make(kRoot, "t" + std::to_string(t) + "-" + std::to_string(i), S_IFREG);
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(List(kRoot).size(), 400u);

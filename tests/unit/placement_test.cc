@@ -10,7 +10,8 @@ namespace {
 ClusterConfig Config(std::vector<ServerId> ids) {
   ClusterConfig c;
   c.version = 1;
-  for (ServerId id : ids) c.servers.push_back({.id = id, .address = "127.0.0.1", .port = uint16_t(7000 + id)});
+  for (ServerId id : ids)
+    c.servers.push_back({.id = id, .address = "127.0.0.1", .port = uint16_t(7000 + id)});
   return c;
 }
 

@@ -5,20 +5,12 @@
 namespace sealfs {
 
 ClusterClient::ClusterClient(ClusterConfig config, std::chrono::milliseconds timeout)
-    : config_(std::move(config)),
-      placement_(config_),
-      work_(asio::make_work_guard(io_)),
-      io_thread_([this] { io_.run(); }) {
+    : config_(std::move(config)), placement_(config_) {
   for (const ServerInfo& s : config_.servers)
-    channels_[s.id] = std::make_unique<RpcChannel>(io_, s, config_.version, timeout);
+    channels_[s.id] = std::make_unique<RpcChannel>(s, config_.version, timeout);
 }
 
-ClusterClient::~ClusterClient() {
-  channels_.clear();
-  work_.reset();
-  io_.stop();
-  io_thread_.join();
-}
+ClusterClient::~ClusterClient() = default;
 
 RpcChannel* ClusterClient::Channel(ServerId id) {
   auto it = channels_.find(id);
@@ -52,16 +44,17 @@ Status ClusterClient::Read(Ino ino, uint64_t offset, std::span<uint8_t> out) {
 
 Status ClusterClient::Write(Ino ino, uint64_t offset, std::string_view data, WriteResult* result) {
   for (const ChunkSpan& span : SplitIntoChunks(offset, data.size(), placement_.chunk_size())) {
-    WriteReq req{.ino = ino, .chunk = span.chunk, .offset = span.offset};
+    // WriteReq's fields up to the data's length; the data itself is gathered
+    // from the caller's buffer.
     std::vector<uint8_t> fields;
     Writer w(&fields);
-    w.U64(req.ino);
-    w.U64(req.chunk);
-    w.U32(req.offset);
-    w.U32(span.length);  // the data itself is gathered from the caller's buffer
+    w.U64(ino);
+    w.U64(span.chunk);
+    w.U32(span.offset);
+    w.U32(span.length);
     ServerId server = placement_.ChunkServer(ino, span.chunk);
-    Result<Reply> r = Channel(server)->Call(Op::kWrite, std::move(fields),
-                                            data.substr(span.file_offset - offset, span.length), true);
+    Result<Reply> r = Channel(server)->Call(
+        Op::kWrite, fields, data.substr(span.file_offset - offset, span.length), true);
     if (!r.ok()) return r.status();
     if (r->status != 0) return Status::Error(r->status);
     WriteResp resp;

@@ -3,12 +3,10 @@
 // server, and splits reads and writes at chunk borders.
 #pragma once
 
-#include <asio.hpp>
 #include <map>
 #include <memory>
 #include <set>
 #include <span>
-#include <thread>
 
 #include "cluster_config.h"
 #include "messages.h"
@@ -53,9 +51,6 @@ class ClusterClient {
 
   ClusterConfig config_;
   Placement placement_;
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread io_thread_;
   std::map<ServerId, std::unique_ptr<RpcChannel>> channels_;
 };
 

@@ -85,7 +85,8 @@ void FuseFs::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 void FuseFs::Getattr(fuse_req_t req, fuse_ino_t ino) {
   InoReq q{ToServer(ino)};
   Attr a;
-  if (Status s = client_->Meta(Op::kGetattr, q.ino, q, &a, true); !s.ok()) return ReplyStatus(req, s);
+  if (Status s = client_->Meta(Op::kGetattr, q.ino, q, &a, true); !s.ok())
+    return ReplyStatus(req, s);
   ReplyAttr(req, a);
 }
 
@@ -141,14 +142,17 @@ void FuseFs::Setattr(fuse_req_t req, fuse_ino_t fino, struct stat* st, int to_se
   if (to_set & FUSE_SET_ATTR_UID) q.valid |= kSetUid, q.uid = st->st_uid;
   if (to_set & FUSE_SET_ATTR_GID) q.valid |= kSetGid, q.gid = st->st_gid;
   if (to_set & FUSE_SET_ATTR_SIZE) q.valid |= kSetSize, q.size = static_cast<uint64_t>(st->st_size);
-  if (to_set & FUSE_SET_ATTR_ATIME_NOW) q.valid |= kSetAtimeNow;
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+    q.valid |= kSetAtimeNow;
   else if (to_set & FUSE_SET_ATTR_ATIME)
     q.valid |= kSetAtime, q.atime_ns = st->st_atim.tv_sec * 1000000000LL + st->st_atim.tv_nsec;
-  if (to_set & FUSE_SET_ATTR_MTIME_NOW) q.valid |= kSetMtimeNow;
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+    q.valid |= kSetMtimeNow;
   else if (to_set & FUSE_SET_ATTR_MTIME)
     q.valid |= kSetMtime, q.mtime_ns = st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
   Attr a;
-  if (Status s = client_->Meta(Op::kSetattr, ino, q, &a, false); !s.ok()) return ReplyStatus(req, s);
+  if (Status s = client_->Meta(Op::kSetattr, ino, q, &a, false); !s.ok())
+    return ReplyStatus(req, s);
   if (to_set & FUSE_SET_ATTR_SIZE) {
     std::lock_guard lock(mu_);
     if (auto it = pending_.find(ino); it != pending_.end()) it->second.end = 0;
@@ -159,15 +163,21 @@ void FuseFs::Setattr(fuse_req_t req, fuse_ino_t fino, struct stat* st, int to_se
 void FuseFs::Readlink(fuse_req_t req, fuse_ino_t ino) {
   InoReq q{ToServer(ino)};
   BytesResp r;
-  if (Status s = client_->Meta(Op::kReadlink, q.ino, q, &r, true); !s.ok()) return ReplyStatus(req, s);
+  if (Status s = client_->Meta(Op::kReadlink, q.ino, q, &r, true); !s.ok())
+    return ReplyStatus(req, s);
   fuse_reply_readlink(req, r.data.c_str());
 }
 
 void FuseFs::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev,
                       const char* link, fuse_file_info* fi) {
   const fuse_ctx* ctx = fuse_req_ctx(req);
-  MknodReq q{.parent = ToServer(parent), .name = name, .mode = mode, .rdev = rdev, .uid = ctx->uid,
-             .gid = ctx->gid, .symlink = link ? link : ""};
+  MknodReq q{.parent = ToServer(parent),
+             .name = name,
+             .mode = mode,
+             .rdev = rdev,
+             .uid = ctx->uid,
+             .gid = ctx->gid,
+             .symlink = link ? link : ""};
   Entry e;
   // Not idempotent: a retry after a lost reply would see EEXIST.
   Status s = client_->Meta(Op::kMknod, q.parent, q, &e, false);
@@ -210,10 +220,12 @@ void FuseFs::RemoveEntry(fuse_req_t req, fuse_ino_t parent, const char* name, ui
   }
   // If this mount has files open, the server keeps an inode that loses its
   // last link, and we drop it at once unless it is one of ours that is open.
-  UnlinkReq q{.parent = ToServer(parent), .name = name,
+  UnlinkReq q{.parent = ToServer(parent),
+              .name = name,
               .flags = static_cast<uint8_t>(flags | (any_open ? kUnlinkKeepOrphan : 0))};
   UnlinkResp r;
-  if (Status s = client_->Meta(Op::kUnlink, q.parent, q, &r, false); !s.ok()) return ReplyStatus(req, s);
+  if (Status s = client_->Meta(Op::kUnlink, q.parent, q, &r, false); !s.ok())
+    return ReplyStatus(req, s);
   if (r.orphaned) {
     bool still_open = false;
     {
@@ -240,8 +252,11 @@ void FuseFs::Rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
 
 void FuseFs::Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
                     const char* newname, unsigned int flags) {
-  RenameReq q{.src_parent = ToServer(parent), .src_name = name, .dst_parent = ToServer(newparent),
-              .dst_name = newname, .flags = flags};
+  RenameReq q{.src_parent = ToServer(parent),
+              .src_name = name,
+              .dst_parent = ToServer(newparent),
+              .dst_name = newname,
+              .flags = flags};
   Empty r;
   ReplyStatus(req, client_->Meta(Op::kRename, q.src_parent, q, &r, false));
 }
@@ -281,7 +296,8 @@ void FuseFs::Open(fuse_req_t req, fuse_ino_t fino, fuse_file_info* fi) {
 void FuseFs::Read(fuse_req_t req, fuse_ino_t fino, size_t size, off_t off, fuse_file_info*) {
   Ino ino = ToServer(fino);
   std::vector<uint8_t> buf(size);
-  if (Status s = client_->Read(ino, static_cast<uint64_t>(off), buf); !s.ok()) return ReplyStatus(req, s);
+  if (Status s = client_->Read(ino, static_cast<uint64_t>(off), buf); !s.ok())
+    return ReplyStatus(req, s);
   {
     std::lock_guard lock(mu_);
     pending_[ino].read = true;
@@ -354,20 +370,21 @@ void FuseFs::DoReaddir(fuse_req_t req, fuse_ino_t fino, size_t size, off_t off, 
   if (off < 1) {
     dot.attr.st_ino = fino;
     if (!add(".", dot.attr, 1, &dot)) {
-          fuse_reply_buf(req, buf.data(), used);
-          return;
-        }
+      fuse_reply_buf(req, buf.data(), used);
+      return;
+    }
   }
   if (off < 2) {
     dot.attr.st_ino = FUSE_ROOT_ID;  // the parent is not known here; any nonzero value works
     if (!add("..", dot.attr, 2, &dot)) {
-          fuse_reply_buf(req, buf.data(), used);
-          return;
-        }
+      fuse_reply_buf(req, buf.data(), used);
+      return;
+    }
   }
   uint64_t cookie = off < 2 ? 2 : static_cast<uint64_t>(off);
   for (;;) {
-    ReaddirReq q{.dir = ino, .cookie = cookie,
+    ReaddirReq q{.dir = ino,
+                 .cookie = cookie,
                  .max_entries = static_cast<uint32_t>(std::max<size_t>(size / 48, 16)),
                  .plus = static_cast<uint8_t>(plus)};
     ReaddirResp r;
@@ -387,11 +404,10 @@ void FuseFs::DoReaddir(fuse_req_t req, fuse_ino_t fino, size_t size, off_t off, 
         e.attr_timeout = opts_.attr_timeout;
         e.entry_timeout = opts_.entry_timeout;
       }
-      if (!add(d.name.c_str(), e.attr, static_cast<off_t>(d.next_cookie), &e))
-        {
-          fuse_reply_buf(req, buf.data(), used);
-          return;
-        }
+      if (!add(d.name.c_str(), e.attr, static_cast<off_t>(d.next_cookie), &e)) {
+        fuse_reply_buf(req, buf.data(), used);
+        return;
+      }
       cookie = d.next_cookie;
     }
     if (r.eof || r.entries.empty()) break;
@@ -415,7 +431,9 @@ void FuseFs::Statfs(fuse_req_t req, fuse_ino_t) {
 
 void FuseFs::Setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value,
                       size_t size, int flags) {
-  XattrReq q{.ino = ToServer(ino), .name = name, .value = std::string(value, size),
+  XattrReq q{.ino = ToServer(ino),
+             .name = name,
+             .value = std::string(value, size),
              .flags = static_cast<uint32_t>(flags)};
   Empty r;
   ReplyStatus(req, client_->Meta(Op::kSetxattr, q.ino, q, &r, true));
@@ -424,7 +442,8 @@ void FuseFs::Setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const ch
 void FuseFs::Getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   XattrReq q{.ino = ToServer(ino), .name = name};
   BytesResp r;
-  if (Status s = client_->Meta(Op::kGetxattr, q.ino, q, &r, true); !s.ok()) return ReplyStatus(req, s);
+  if (Status s = client_->Meta(Op::kGetxattr, q.ino, q, &r, true); !s.ok())
+    return ReplyStatus(req, s);
   if (size == 0) return (void)fuse_reply_xattr(req, r.data.size());
   if (r.data.size() > size) return (void)fuse_reply_err(req, ERANGE);
   fuse_reply_buf(req, r.data.data(), r.data.size());
@@ -433,7 +452,8 @@ void FuseFs::Getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t s
 void FuseFs::Listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   InoReq q{ToServer(ino)};
   BytesResp r;
-  if (Status s = client_->Meta(Op::kListxattr, q.ino, q, &r, true); !s.ok()) return ReplyStatus(req, s);
+  if (Status s = client_->Meta(Op::kListxattr, q.ino, q, &r, true); !s.ok())
+    return ReplyStatus(req, s);
   if (r.data.size() > kMaxXattrList) return (void)fuse_reply_err(req, E2BIG);
   if (size == 0) return (void)fuse_reply_xattr(req, r.data.size());
   if (r.data.size() > size) return (void)fuse_reply_err(req, ERANGE);
@@ -466,7 +486,9 @@ struct FuseTrampolines {
   static void Mknod(fuse_req_t r, fuse_ino_t p, const char* n, mode_t m, dev_t d) {
     Self(r)->Mknod(r, p, n, m, d);
   }
-  static void Mkdir(fuse_req_t r, fuse_ino_t p, const char* n, mode_t m) { Self(r)->Mkdir(r, p, n, m); }
+  static void Mkdir(fuse_req_t r, fuse_ino_t p, const char* n, mode_t m) {
+    Self(r)->Mkdir(r, p, n, m);
+  }
   static void Unlink(fuse_req_t r, fuse_ino_t p, const char* n) { Self(r)->Unlink(r, p, n); }
   static void Rmdir(fuse_req_t r, fuse_ino_t p, const char* n) { Self(r)->Rmdir(r, p, n); }
   static void Symlink(fuse_req_t r, const char* l, fuse_ino_t p, const char* n) {
@@ -483,11 +505,14 @@ struct FuseTrampolines {
   static void Read(fuse_req_t r, fuse_ino_t i, size_t s, off_t o, fuse_file_info* fi) {
     Self(r)->Read(r, i, s, o, fi);
   }
-  static void Write(fuse_req_t r, fuse_ino_t i, const char* b, size_t s, off_t o, fuse_file_info* fi) {
+  static void Write(fuse_req_t r, fuse_ino_t i, const char* b, size_t s, off_t o,
+                    fuse_file_info* fi) {
     Self(r)->Write(r, i, b, s, o, fi);
   }
   static void Flush(fuse_req_t r, fuse_ino_t i, fuse_file_info* fi) { Self(r)->Flush(r, i, fi); }
-  static void Release(fuse_req_t r, fuse_ino_t i, fuse_file_info* fi) { Self(r)->Release(r, i, fi); }
+  static void Release(fuse_req_t r, fuse_ino_t i, fuse_file_info* fi) {
+    Self(r)->Release(r, i, fi);
+  }
   static void Fsync(fuse_req_t r, fuse_ino_t i, int d, fuse_file_info* fi) {
     Self(r)->Fsync(r, i, d, fi);
   }
@@ -509,7 +534,9 @@ struct FuseTrampolines {
     Self(r)->Getxattr(r, i, n, s);
   }
   static void Listxattr(fuse_req_t r, fuse_ino_t i, size_t s) { Self(r)->Listxattr(r, i, s); }
-  static void Removexattr(fuse_req_t r, fuse_ino_t i, const char* n) { Self(r)->Removexattr(r, i, n); }
+  static void Removexattr(fuse_req_t r, fuse_ino_t i, const char* n) {
+    Self(r)->Removexattr(r, i, n);
+  }
   static void Create(fuse_req_t r, fuse_ino_t p, const char* n, mode_t m, fuse_file_info* fi) {
     Self(r)->Create(r, p, n, m, fi);
   }

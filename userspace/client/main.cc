@@ -1,8 +1,9 @@
 // sealfs-mount: mounts a sealfs cluster with FUSE.
-#include <CLI/CLI.hpp>
-#include <csignal>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
 
 #include "cluster_client.h"
 #include "fuse_fs.h"
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
   app.add_option("mountpoint", mountpoint, "directory to mount on")->required();
   app.add_option("-c,--config", config_path, "cluster file (TOML)")->required();
   app.add_flag("-f,--foreground", foreground, "stay in the foreground until unmounted");
-  app.add_option("--timeout-ms", timeout_ms, "a request without a reply in this time fails with EIO")
+  app.add_option("--timeout-ms", timeout_ms,
+                 "a request without a reply in this time fails with EIO")
       ->check(CLI::Range(100, 600000));
   app.add_option("--attr-timeout", opts.attr_timeout,
                  "seconds the kernel may cache attributes and entries (0 = always ask)")

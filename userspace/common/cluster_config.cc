@@ -1,17 +1,18 @@
 #include "cluster_config.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace sealfs {
 namespace {
 
-Status ErrorAt(const std::string& source, const toml::source_region& where, const std::string& msg) {
+Status ErrorAt(const std::string& source, const toml::source_region& where,
+               const std::string& msg) {
   if (where.begin.line == 0) return Status::Error(EINVAL, fmt::format("{}: {}", source, msg));
   return Status::Error(EINVAL, fmt::format("{}:{}: {}", source, where.begin.line, msg));
 }
@@ -41,7 +42,8 @@ Status ReadString(const toml::table& t, std::string_view key, bool required,
     if (required) return ErrorAt(source, t.source(), fmt::format("missing required key '{}'", key));
     return Status::Ok();
   }
-  if (!n->is_string()) return ErrorAt(source, n->source(), fmt::format("'{}' must be a string", key));
+  if (!n->is_string())
+    return ErrorAt(source, n->source(), fmt::format("'{}' must be a string", key));
   *out = *n->value<std::string>();
   if (out->empty()) return ErrorAt(source, n->source(), fmt::format("'{}' must not be empty", key));
   return Status::Ok();
@@ -50,7 +52,8 @@ Status ReadString(const toml::table& t, std::string_view key, bool required,
 Status CheckKnownKeys(const toml::table& t, const std::set<std::string_view>& known,
                       const std::string& source) {
   for (const auto& [k, v] : t) {
-    if (!known.count(k.str())) return ErrorAt(source, v.source(), fmt::format("unknown key '{}'", k.str()));
+    if (!known.count(k.str()))
+      return ErrorAt(source, v.source(), fmt::format("unknown key '{}'", k.str()));
   }
   return Status::Ok();
 }
@@ -70,7 +73,8 @@ Result<ClusterConfig> ParseClusterConfig(std::string_view text, const std::strin
   } catch (const toml::parse_error& e) {
     return ErrorAt(source, e.source(), std::string(e.description()));
   }
-  if (Status s = CheckKnownKeys(root, {"version", "chunk_size", "server"}, source); !s.ok()) return s;
+  if (Status s = CheckKnownKeys(root, {"version", "chunk_size", "server"}, source); !s.ok())
+    return s;
 
   ClusterConfig cfg;
   int64_t v = 0;

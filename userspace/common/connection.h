@@ -23,8 +23,8 @@ namespace sealfs {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  using FrameHandler =
-      std::function<void(const std::shared_ptr<Connection>&, const FrameHeader&, std::vector<uint8_t>)>;
+  using FrameHandler = std::function<void(const std::shared_ptr<Connection>&, const FrameHeader&,
+                                          std::vector<uint8_t>)>;
   using CloseHandler = std::function<void(const std::string& reason)>;
 
   Connection(asio::ip::tcp::socket socket, std::string peer_name);

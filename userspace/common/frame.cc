@@ -51,11 +51,16 @@ HeaderError DecodeHeader(std::span<const uint8_t, kFrameHeaderSize> b, FrameHead
 
 std::string ToString(HeaderError e) {
   switch (e) {
-    case HeaderError::kNone: return "ok";
-    case HeaderError::kBadMagic: return "bad magic";
-    case HeaderError::kBadVersion: return "unsupported protocol version";
-    case HeaderError::kBadFlags: return "unknown flags";
-    case HeaderError::kTooLong: return "payload length exceeds limit";
+    case HeaderError::kNone:
+      return "ok";
+    case HeaderError::kBadMagic:
+      return "bad magic";
+    case HeaderError::kBadVersion:
+      return "unsupported protocol version";
+    case HeaderError::kBadFlags:
+      return "unknown flags";
+    case HeaderError::kTooLong:
+      return "payload length exceeds limit";
   }
   return "unknown";
 }

@@ -25,8 +25,8 @@ struct FrameHeader {
   uint16_t opcode = 0;
   uint8_t flags = 0;
   uint64_t request_id = 0;
-  uint64_t epoch = 0;   // membership version of the sender
-  int32_t status = 0;   // responses: 0 or a positive errno
+  uint64_t epoch = 0;  // membership version of the sender
+  int32_t status = 0;  // responses: 0 or a positive errno
   uint32_t payload_len = 0;
 };
 

@@ -4,27 +4,48 @@ namespace sealfs {
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kLookup: return "LOOKUP";
-    case Op::kGetattr: return "GETATTR";
-    case Op::kSetattr: return "SETATTR";
-    case Op::kMknod: return "MKNOD";
-    case Op::kUnlink: return "UNLINK";
-    case Op::kRename: return "RENAME";
-    case Op::kLink: return "LINK";
-    case Op::kReaddir: return "READDIR";
-    case Op::kStatfs: return "STATFS";
-    case Op::kSetxattr: return "SETXATTR";
-    case Op::kGetxattr: return "GETXATTR";
-    case Op::kListxattr: return "LISTXATTR";
-    case Op::kRemovexattr: return "REMOVEXATTR";
-    case Op::kRead: return "READ";
-    case Op::kWrite: return "WRITE";
-    case Op::kSyncChunks: return "SYNC_CHUNKS";
-    case Op::kCommitWrite: return "COMMIT_WRITE";
-    case Op::kReadlink: return "READLINK";
-    case Op::kDropOrphan: return "DROP_ORPHAN";
-    case Op::kPing: return "PING";
-    case Op::kPeerTruncChunks: return "PEER_TRUNC_CHUNKS";
+    case Op::kLookup:
+      return "LOOKUP";
+    case Op::kGetattr:
+      return "GETATTR";
+    case Op::kSetattr:
+      return "SETATTR";
+    case Op::kMknod:
+      return "MKNOD";
+    case Op::kUnlink:
+      return "UNLINK";
+    case Op::kRename:
+      return "RENAME";
+    case Op::kLink:
+      return "LINK";
+    case Op::kReaddir:
+      return "READDIR";
+    case Op::kStatfs:
+      return "STATFS";
+    case Op::kSetxattr:
+      return "SETXATTR";
+    case Op::kGetxattr:
+      return "GETXATTR";
+    case Op::kListxattr:
+      return "LISTXATTR";
+    case Op::kRemovexattr:
+      return "REMOVEXATTR";
+    case Op::kRead:
+      return "READ";
+    case Op::kWrite:
+      return "WRITE";
+    case Op::kSyncChunks:
+      return "SYNC_CHUNKS";
+    case Op::kCommitWrite:
+      return "COMMIT_WRITE";
+    case Op::kReadlink:
+      return "READLINK";
+    case Op::kDropOrphan:
+      return "DROP_ORPHAN";
+    case Op::kPing:
+      return "PING";
+    case Op::kPeerTruncChunks:
+      return "PEER_TRUNC_CHUNKS";
   }
   return "UNKNOWN";
 }

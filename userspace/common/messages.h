@@ -22,7 +22,7 @@ enum class Op : uint16_t {
   kLookup = 1,
   kGetattr = 2,
   kSetattr = 3,
-  kMknod = 4,  // regular files, FIFOs, devices, symlinks and directories
+  kMknod = 4,   // regular files, FIFOs, devices, symlinks and directories
   kUnlink = 5,  // unlink and rmdir
   kRename = 6,
   kLink = 7,
@@ -67,8 +67,8 @@ struct Attr {
 
 struct Entry {
   Ino ino = 0;
-  uint32_t mode = 0;       // file type bits at least
-  uint8_t has_attr = 0;    // 1 when attr is filled (inode on the same server)
+  uint32_t mode = 0;     // file type bits at least
+  uint8_t has_attr = 0;  // 1 when attr is filled (inode on the same server)
   Attr attr;
   template <class V>
   void Fields(V& v) {
@@ -140,7 +140,7 @@ struct MknodReq {
 };
 
 enum UnlinkFlags : uint8_t {
-  kUnlinkDir = 1 << 0,        // rmdir
+  kUnlinkDir = 1 << 0,         // rmdir
   kUnlinkKeepOrphan = 1 << 1,  // the caller still has the file open
 };
 

@@ -1,26 +1,28 @@
 // RpcChannel: the calling side of the protocol towards one server.
 //
 // Many threads may Call() at once; their requests are multiplexed over one
-// long-lived connection and matched to responses by request id. A call that
-// gets no answer within the timeout fails with EIO and the connection is
-// dropped (a server that stops answering is treated as down). The next call
-// reconnects. Calls marked idempotent are retried once on a fresh connection
-// when the old one broke before the answer came.
+// long-lived TCP connection and matched to replies by request id. The caller
+// writes its frame itself (one gathered, blocking write under a mutex: no
+// hand-off to another thread), and a reader thread per connection completes
+// the waiting callers. A call without a reply within the timeout fails with
+// EIO and the connection is dropped (a server that stops answering is treated
+// as down); the next call reconnects. Calls marked idempotent are retried once
+// on a fresh connection when the old one broke before the reply came.
 #pragma once
 
 #include <asio.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <future>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "cluster_config.h"
-#include "connection.h"
+#include "frame.h"
 #include "messages.h"
 #include "status.h"
 
@@ -33,15 +35,16 @@ struct Reply {
 
 class RpcChannel {
  public:
-  RpcChannel(asio::io_context& io, ServerInfo server, uint64_t epoch, std::chrono::milliseconds timeout);
+  RpcChannel(ServerInfo server, uint64_t epoch, std::chrono::milliseconds timeout);
   ~RpcChannel();
   RpcChannel(const RpcChannel&) = delete;
   RpcChannel& operator=(const RpcChannel&) = delete;
 
-  // Sends `fields` (+ `data`, gathered) and waits for the reply. A transport
-  // failure or timeout gives EIO; a server-side error comes back in
-  // Reply::status.
-  Result<Reply> Call(Op op, std::vector<uint8_t> fields, std::string_view data, bool idempotent);
+  // Sends `fields` followed by `data` (gathered, not copied) and waits for the
+  // reply. A transport failure or timeout gives EIO; a server-side error comes
+  // back in Reply::status.
+  Result<Reply> Call(Op op, const std::vector<uint8_t>& fields, std::string_view data,
+                     bool idempotent);
 
   // Typed convenience: encodes the request, decodes the response.
   template <class Req, class Resp>
@@ -54,30 +57,21 @@ class RpcChannel {
     return Status::Ok();
   }
 
-  // Connects now if not connected; fails with the server's name in the message.
-  Status Connect();
   const std::string& name() const { return name_; }
-  std::chrono::milliseconds timeout() const { return timeout_; }
 
  private:
-  struct Pending {
-    std::promise<Reply> promise;
-  };
-  Result<std::shared_ptr<Connection>> GetConnection();
-  Result<Reply> CallOnce(Op op, const std::vector<uint8_t>& fields, std::string_view data, bool* broken);
-  void OnFrame(const FrameHeader& h, std::vector<uint8_t> payload);
-  void OnClose(const std::shared_ptr<Connection>& conn);
+  struct Link;
+  Result<std::shared_ptr<Link>> GetLink();
+  Result<Reply> CallOnce(Op op, const std::vector<uint8_t>& fields, std::string_view data,
+                         bool* broken);
 
-  asio::io_context& io_;
   ServerInfo server_;
   std::string name_;
   uint64_t epoch_;
   std::chrono::milliseconds timeout_;
-
+  std::atomic<uint64_t> next_id_{1};
   std::mutex mu_;
-  std::shared_ptr<Connection> conn_;
-  uint64_t next_id_ = 1;
-  std::unordered_map<uint64_t, std::shared_ptr<Pending>> pending_;
+  std::shared_ptr<Link> link_;  // guarded by mu_
 };
 
 }  // namespace sealfs

@@ -67,7 +67,8 @@ std::string ChunkStore::ChunkPath(Ino ino, uint64_t chunk) const {
   return fmt::format("{}/{:016x}/{}", dir_, ino, chunk);
 }
 
-Result<size_t> ChunkStore::Read(Ino ino, uint64_t chunk, uint32_t offset, std::span<uint8_t> out) const {
+Result<size_t> ChunkStore::Read(Ino ino, uint64_t chunk, uint32_t offset,
+                                std::span<uint8_t> out) const {
   Fd fd(::open(ChunkPath(ino, chunk).c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.ok()) {
     if (errno == ENOENT) return size_t{0};
@@ -87,11 +88,13 @@ Result<size_t> ChunkStore::Read(Ino ino, uint64_t chunk, uint32_t offset, std::s
 }
 
 Result<int64_t> ChunkStore::Write(Ino ino, uint64_t chunk, uint32_t offset, std::string_view data) {
-  if (offset + data.size() > chunk_size_) return Status::Error(EINVAL, "write crosses a chunk border");
+  if (offset + data.size() > chunk_size_)
+    return Status::Error(EINVAL, "write crosses a chunk border");
   std::string path = ChunkPath(ino, chunk);
   int raw = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (raw < 0 && errno == ENOENT) {
-    if (::mkdir(InodeDir(ino).c_str(), 0700) != 0 && errno != EEXIST) return Errno("mkdir chunk dir");
+    if (::mkdir(InodeDir(ino).c_str(), 0700) != 0 && errno != EEXIST)
+      return Errno("mkdir chunk dir");
     raw = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   }
   Fd fd(raw);

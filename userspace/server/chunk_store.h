@@ -42,7 +42,8 @@ class ChunkStore {
   Result<Space> Statfs() const;
 
  private:
-  ChunkStore(std::string dir, uint64_t chunk_size) : dir_(std::move(dir)), chunk_size_(chunk_size) {}
+  ChunkStore(std::string dir, uint64_t chunk_size)
+      : dir_(std::move(dir)), chunk_size_(chunk_size) {}
   std::string InodeDir(Ino ino) const;
   std::string ChunkPath(Ino ino, uint64_t chunk) const;
 

@@ -3,10 +3,10 @@
 namespace sealfs {
 
 DataFanout::DataFanout(const ClusterConfig& config, ServerId self, ChunkStore* chunks,
-                       asio::io_context& io, std::chrono::milliseconds timeout)
+                       std::chrono::milliseconds timeout)
     : self_(self), chunks_(chunks) {
   for (const ServerInfo& s : config.servers) {
-    if (s.id != self) peers_[s.id] = std::make_unique<RpcChannel>(io, s, config.version, timeout);
+    if (s.id != self) peers_[s.id] = std::make_unique<RpcChannel>(s, config.version, timeout);
   }
 }
 

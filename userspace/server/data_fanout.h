@@ -4,7 +4,6 @@
 // PEER_TRUNC_CHUNKS over the protocol.
 #pragma once
 
-#include <asio.hpp>
 #include <map>
 #include <memory>
 
@@ -16,7 +15,7 @@ namespace sealfs {
 
 class DataFanout {
  public:
-  DataFanout(const ClusterConfig& config, ServerId self, ChunkStore* chunks, asio::io_context& io,
+  DataFanout(const ClusterConfig& config, ServerId self, ChunkStore* chunks,
              std::chrono::milliseconds timeout);
 
   // Drops every byte of `ino` at or beyond `size` on every server; returns the

@@ -50,8 +50,9 @@ void Fsck::LoadInodes() {
   Ino root = config_.RootIno();
   auto it = inodes_.find(root);
   if (it == inodes_.end() || !S_ISDIR(it->second.attr.mode))
-    Problem(fmt::format("server {}: the root directory {:#x} is missing", config_.RootServer(), root),
-            false);
+    Problem(
+        fmt::format("server {}: the root directory {:#x} is missing", config_.RootServer(), root),
+        false);
 }
 
 void Fsck::CheckEntries() {
@@ -69,8 +70,8 @@ void Fsck::CheckEntries() {
       std::string where = fmt::format("server {}: entry {:#x}/{}", id, l.parent, l.name);
       auto parent = inodes_.find(l.parent);
       auto target = inodes_.find(l.value.ino);
-      bool bad_parent = HomeOf(l.parent) != id || parent == inodes_.end() ||
-                        !S_ISDIR(parent->second.attr.mode);
+      bool bad_parent =
+          HomeOf(l.parent) != id || parent == inodes_.end() || !S_ISDIR(parent->second.attr.mode);
       used.insert({l.parent, l.value.cookie});  // its index goes with it
       if (bad_parent || target == inodes_.end()) {
         std::string why = bad_parent ? "is in a missing directory"
@@ -88,7 +89,8 @@ void Fsck::CheckEntries() {
         MetaStore::Batch b;
         b.PutDentry(l.parent, l.name, l.value);
         if (repair_) Commit(id, &b);
-        Problem(where + (type_ok ? " has no readdir index" : " records the wrong file type"), repair_);
+        Problem(where + (type_ok ? " has no readdir index" : " records the wrong file type"),
+                repair_);
       }
       links_.push_back(l);
     }
@@ -113,8 +115,13 @@ Ino Fsck::LostAndFound() {
   if (!ino.ok() || !root_rec.ok()) return 0;
   int64_t now = NowNs();
   InodeRecord rec;
-  rec.attr = Attr{.ino = *ino, .mode = S_IFDIR | 0700, .nlink = 2, .atime_ns = now, .mtime_ns = now,
-                  .ctime_ns = now, .parent = root};
+  rec.attr = Attr{.ino = *ino,
+                  .mode = S_IFDIR | 0700,
+                  .nlink = 2,
+                  .atime_ns = now,
+                  .mtime_ns = now,
+                  .ctime_ns = now,
+                  .parent = root};
   DentryValue d{.ino = *ino, .mode = rec.attr.mode, .cookie = root_rec->next_cookie++};
   root_rec->attr.nlink++;
   MetaStore::Batch b;
@@ -149,12 +156,14 @@ void Fsck::CheckLinkCounts() {
       continue;
     }
     uint32_t expected = S_ISDIR(a.mode) ? 2 + subdirs[ino] : static_cast<uint32_t>(refs.size());
-    bool parent_ok = !S_ISDIR(a.mode) || ino == root || (refs.size() == 1 && a.parent == refs[0]->parent);
+    bool parent_ok =
+        !S_ISDIR(a.mode) || ino == root || (refs.size() == 1 && a.parent == refs[0]->parent);
     if (S_ISDIR(a.mode) && refs.size() > 1)
       Problem(fmt::format("directory {:#x} has {} entries", ino, refs.size()), false);
     if (a.nlink != expected || !parent_ok) {
-      std::string what = fmt::format("server {}: inode {:#x} has link count {}, expected {}{}", HomeOf(ino),
-                                     ino, a.nlink, expected, parent_ok ? "" : " and a wrong parent");
+      std::string what =
+          fmt::format("server {}: inode {:#x} has link count {}, expected {}{}", HomeOf(ino), ino,
+                      a.nlink, expected, parent_ok ? "" : " and a wrong parent");
       a.nlink = expected;
       if (!parent_ok && refs.size() == 1) a.parent = refs[0]->parent;
       MetaStore::Batch b;
@@ -164,7 +173,8 @@ void Fsck::CheckLinkCounts() {
     }
   }
   for (Ino ino : unreachable) {
-    std::string what = fmt::format("server {}: inode {:#x} is not reachable from the root", HomeOf(ino), ino);
+    std::string what =
+        fmt::format("server {}: inode {:#x} is not reachable from the root", HomeOf(ino), ino);
     if (!repair_) {
       Problem(what, false);
       continue;
@@ -202,8 +212,7 @@ void Fsck::CheckChunks() {
       auto it = inodes_.find(ino);
       uint64_t size = it == inodes_.end() ? 0 : it->second.attr.size;
       if (p != pending_.end() && start >= p->second) return;  // an intent removes it
-      if (it == inodes_.end() || start >= size)
-        cut.try_emplace(ino, size);
+      if (it == inodes_.end() || start >= size) cut.try_emplace(ino, size);
     });
     for (auto& [ino, size] : cut) {
       if (repair_) (void)st.chunks->Truncate(ino, size);

@@ -1,7 +1,8 @@
 // sealfs-fsck: checks the namespace of a stopped sealfs cluster.
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
-#include <spdlog/spdlog.h>
 
 #include "fsck.h"
 #include "logging.h"
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
 
   Fsck fsck(*config, &stores, repair, &std::cout);
   Fsck::Report r = fsck.Run();
-  std::cout << fmt::format("sealfs-fsck: {} servers, {} problems, {} repaired, {} pending intents\n",
-                           stores.size(), r.problems, r.repaired, r.pending_intents);
+  std::cout << fmt::format(
+      "sealfs-fsck: {} servers, {} problems, {} repaired, {} pending intents\n", stores.size(),
+      r.problems, r.repaired, r.pending_intents);
   return r.problems == r.repaired ? 0 : 1;
 }

@@ -1,8 +1,9 @@
 // sealfs-server: serves one member of a sealfs cluster.
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <filesystem>
-#include <spdlog/spdlog.h>
 #include <thread>
 
 #include "chunk_store.h"
@@ -18,12 +19,14 @@
 using namespace sealfs;
 
 int main(int argc, char** argv) {
-  CLI::App app{"sealfs-server: one member of a sealfs cluster (metadata in LevelDB, data in chunk files)"};
+  CLI::App app{
+      "sealfs-server: one member of a sealfs cluster (metadata in LevelDB, data in chunk files)"};
   std::string config_path, data_dir, log_level = "info";
   int id = 0, workers = 8, timeout_ms = 3000;
   app.add_option("-c,--config", config_path, "cluster file (TOML)")->required();
   app.add_option("-i,--id", id, "this server's stable id in the cluster file")->required();
-  app.add_option("-d,--data-dir", data_dir, "state directory (default: data_dir from the cluster file)");
+  app.add_option("-d,--data-dir", data_dir,
+                 "state directory (default: data_dir from the cluster file)");
   app.add_option("--workers", workers, "request worker threads")->check(CLI::Range(1, 256));
   app.add_option("--peer-timeout-ms", timeout_ms, "timeout for calls to other servers")
       ->check(CLI::Range(100, 600000));
@@ -61,7 +64,8 @@ int main(int argc, char** argv) {
     spdlog::error("{}", meta.status().message());
     return 1;
   }
-  Result<std::unique_ptr<ChunkStore>> chunks = ChunkStore::Open(data_dir + "/chunks", config->chunk_size);
+  Result<std::unique_ptr<ChunkStore>> chunks =
+      ChunkStore::Open(data_dir + "/chunks", config->chunk_size);
   if (!chunks.ok()) {
     spdlog::error("{}", chunks.status().message());
     return 1;
@@ -82,7 +86,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 2; ++i) io_threads.emplace_back([&] { io.run(); });
 
   StripeLocks locks;
-  DataFanout fanout(*config, me->id, chunks->get(), io, std::chrono::milliseconds(timeout_ms));
+  DataFanout fanout(*config, me->id, chunks->get(), std::chrono::milliseconds(timeout_ms));
   IntentRunner intents(meta->get(), &locks, &fanout);
   NamespaceService ns(meta->get(), &locks, &intents, me->id);
   if (me->id == config->RootServer()) {

@@ -96,8 +96,12 @@ void MetaStore::Batch::DeleteCookieIndex(Ino parent, uint64_t cookie) {
 void MetaStore::Batch::PutXattr(Ino ino, std::string_view name, std::string_view value) {
   batch_.Put(Key('X', ino, name), leveldb::Slice(value.data(), value.size()));
 }
-void MetaStore::Batch::DeleteXattr(Ino ino, std::string_view name) { batch_.Delete(Key('X', ino, name)); }
-void MetaStore::Batch::PutIntent(const IntentRecord& rec) { batch_.Put(Key('N', rec.id), EncodeValue(rec)); }
+void MetaStore::Batch::DeleteXattr(Ino ino, std::string_view name) {
+  batch_.Delete(Key('X', ino, name));
+}
+void MetaStore::Batch::PutIntent(const IntentRecord& rec) {
+  batch_.Put(Key('N', rec.id), EncodeValue(rec));
+}
 void MetaStore::Batch::DeleteIntent(uint64_t id) { batch_.Delete(Key('N', id)); }
 void MetaStore::Batch::PutRemoteMark(uint64_t intent, const RemoteMark& mark) {
   batch_.Put(Key('R', intent), EncodeValue(mark));
@@ -121,7 +125,8 @@ Result<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& dir, Serve
   opts.write_buffer_size = kWriteBufferBytes;
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(opts, dir, &raw);
-  if (!s.ok()) return Status::Error(EIO, fmt::format("cannot open metadata store {}: {}", dir, s.ToString()));
+  if (!s.ok())
+    return Status::Error(EIO, fmt::format("cannot open metadata store {}: {}", dir, s.ToString()));
   store->db_.reset(raw);
 
   std::string ident;
@@ -144,7 +149,8 @@ Result<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& dir, Serve
 }
 
 Status MetaStore::LoadCounters() {
-  auto load = [&](std::string_view name, std::atomic<uint64_t>* next, uint64_t* reserved) -> Status {
+  auto load = [&](std::string_view name, std::atomic<uint64_t>* next,
+                  uint64_t* reserved) -> Status {
     std::string v;
     leveldb::Status s = db_->Get(leveldb::ReadOptions(), CounterKey(name), &v);
     if (s.IsNotFound()) return Status::Ok();
@@ -187,7 +193,8 @@ Result<uint64_t> MetaStore::AllocateIntentId() {
 
 Result<InodeRecord> MetaStore::GetInode(Ino ino) const {
   std::string raw;
-  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('I', ino), &raw)); !s.ok()) return s;
+  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('I', ino), &raw)); !s.ok())
+    return s;
   InodeRecord rec;
   if (Status s = DecodeValue(raw, &rec, "inode"); !s.ok()) return s;
   return rec;
@@ -195,7 +202,8 @@ Result<InodeRecord> MetaStore::GetInode(Ino ino) const {
 
 Result<DentryValue> MetaStore::GetDentry(Ino parent, std::string_view name) const {
   std::string raw;
-  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('D', parent, name), &raw)); !s.ok())
+  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('D', parent, name), &raw));
+      !s.ok())
     return s;
   DentryValue v;
   if (Status s = DecodeValue(raw, &v, "entry"); !s.ok()) return s;
@@ -212,21 +220,24 @@ Result<std::string> MetaStore::GetXattr(Ino ino, std::string_view name) const {
 
 Result<RemoteMark> MetaStore::GetRemoteMark(uint64_t intent) const {
   std::string raw;
-  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('R', intent), &raw)); !s.ok()) return s;
+  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('R', intent), &raw)); !s.ok())
+    return s;
   RemoteMark m;
   if (Status s = DecodeValue(raw, &m, "remote mark"); !s.ok()) return s;
   return m;
 }
 
-void MetaStore::ScanDentries(Ino parent, uint64_t from,
-                             const std::function<bool(std::string_view, const DentryValue&)>& fn) const {
+void MetaStore::ScanDentries(
+    Ino parent, uint64_t from,
+    const std::function<bool(std::string_view, const DentryValue&)>& fn) const {
   std::string prefix = Key('E', parent);
-  ScanPrefix(db_.get(), prefix, Key('E', parent, from), [&](const leveldb::Slice&, const leveldb::Slice& v) {
-    std::string name = v.ToString();
-    Result<DentryValue> d = GetDentry(parent, name);
-    if (!d.ok()) return true;  // index entry without a dentry: fsck reports it
-    return fn(name, *d);
-  });
+  ScanPrefix(db_.get(), prefix, Key('E', parent, from),
+             [&](const leveldb::Slice&, const leveldb::Slice& v) {
+               std::string name = v.ToString();
+               Result<DentryValue> d = GetDentry(parent, name);
+               if (!d.ok()) return true;  // index entry without a dentry: fsck reports it
+               return fn(name, *d);
+             });
 }
 
 bool MetaStore::DirectoryEmpty(Ino parent) const {
@@ -264,7 +275,8 @@ void MetaStore::ScanAllDentries(
   ScanPrefix(db_.get(), "D", "D", [&](const leveldb::Slice& k, const leveldb::Slice& v) {
     DentryValue d;
     if (k.size() < 9 || !Decode(AsBytes(v), &d)) return true;
-    fn(ReadBE64(std::string_view(k.data() + 1, 8)), std::string_view(k.data() + 9, k.size() - 9), d);
+    fn(ReadBE64(std::string_view(k.data() + 1, 8)), std::string_view(k.data() + 9, k.size() - 9),
+       d);
     return true;
   });
 }

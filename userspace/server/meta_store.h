@@ -121,7 +121,8 @@ class MetaStore {
   bool DirectoryEmpty(Ino parent) const;
   void ScanXattrs(Ino ino, const std::function<void(std::string_view)>& fn) const;
   void ScanInodes(const std::function<void(const InodeRecord&)>& fn) const;
-  void ScanAllDentries(const std::function<void(Ino, std::string_view, const DentryValue&)>& fn) const;
+  void ScanAllDentries(
+      const std::function<void(Ino, std::string_view, const DentryValue&)>& fn) const;
   // Calls fn(parent, cookie, name) for every readdir index key.
   void ScanCookieIndex(const std::function<void(Ino, uint64_t, std::string_view)>& fn) const;
   void ScanIntents(const std::function<void(const IntentRecord&)>& fn) const;

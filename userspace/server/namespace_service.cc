@@ -50,8 +50,13 @@ Status NamespaceService::EnsureRoot(Ino root) {
   if (existing.err() != ENOENT) return existing.status();
   InodeRecord rec;
   int64_t now = NowNs();
-  rec.attr = Attr{.ino = root, .mode = S_IFDIR | 0755, .nlink = 2, .atime_ns = now,
-                  .mtime_ns = now, .ctime_ns = now, .parent = root};
+  rec.attr = Attr{.ino = root,
+                  .mode = S_IFDIR | 0755,
+                  .nlink = 2,
+                  .atime_ns = now,
+                  .mtime_ns = now,
+                  .ctime_ns = now,
+                  .parent = root};
   MetaStore::Batch b;
   b.PutInode(rec);
   meta_->AdjustInodeCount(1);
@@ -61,8 +66,8 @@ Status NamespaceService::EnsureRoot(Ino root) {
 
 Status NamespaceService::CheckLocal(Ino ino) const {
   if (HomeOf(ino) != self_)
-    return Status::Error(EREMOTE, fmt::format("inode {:#x} belongs to server {}, not {}", ino,
-                                              HomeOf(ino), self_));
+    return Status::Error(
+        EREMOTE, fmt::format("inode {:#x} belongs to server {}, not {}", ino, HomeOf(ino), self_));
   return Status::Ok();
 }
 
@@ -130,16 +135,22 @@ Status NamespaceService::Setattr(const SetattrReq& req, Attr* out) {
       if (req.size < a.size) {
         Result<uint64_t> id = meta_->AllocateIntentId();
         if (!id.ok()) return id.status();
-        trunc = IntentRecord{.id = *id, .kind = static_cast<uint16_t>(IntentKind::kTruncData),
-                             .ino = req.ino, .size = req.size};
+        trunc = IntentRecord{.id = *id,
+                             .kind = static_cast<uint16_t>(IntentKind::kTruncData),
+                             .ino = req.ino,
+                             .size = req.size};
       }
       if (req.size != a.size) Touch(&a, now);
       a.size = req.size;
     }
-    if (req.valid & kSetAtimeNow) a.atime_ns = now;
-    else if (req.valid & kSetAtime) a.atime_ns = req.atime_ns;
-    if (req.valid & kSetMtimeNow) a.mtime_ns = now;
-    else if (req.valid & kSetMtime) a.mtime_ns = req.mtime_ns;
+    if (req.valid & kSetAtimeNow)
+      a.atime_ns = now;
+    else if (req.valid & kSetAtime)
+      a.atime_ns = req.atime_ns;
+    if (req.valid & kSetMtimeNow)
+      a.mtime_ns = now;
+    else if (req.valid & kSetMtime)
+      a.mtime_ns = req.mtime_ns;
     a.ctime_ns = now;
 
     MetaStore::Batch b;
@@ -210,8 +221,8 @@ Status NamespaceService::Mknod(const MknodReq& req, Entry* out) {
   return Status::Ok();
 }
 
-void NamespaceService::DropLink(InodeRecord* rec, bool keep_orphan, int64_t now, MetaStore::Batch* b,
-                                std::vector<IntentRecord>* intents) {
+void NamespaceService::DropLink(InodeRecord* rec, bool keep_orphan, int64_t now,
+                                MetaStore::Batch* b, std::vector<IntentRecord>* intents) {
   Attr& a = rec->attr;
   if (a.nlink > 0) a.nlink--;
   a.ctime_ns = now;
@@ -226,8 +237,8 @@ void NamespaceService::DropLink(InodeRecord* rec, bool keep_orphan, int64_t now,
   if (S_ISREG(a.mode) && (a.size > 0 || a.blocks > 0)) {
     Result<uint64_t> id = meta_->AllocateIntentId();
     if (id.ok())
-      intents->push_back(IntentRecord{.id = *id, .kind = static_cast<uint16_t>(IntentKind::kDropData),
-                                      .ino = a.ino});
+      intents->push_back(IntentRecord{
+          .id = *id, .kind = static_cast<uint16_t>(IntentKind::kDropData), .ino = a.ino});
     else
       spdlog::error("cannot record data removal of {:#x}: {}; sealfs-fsck will find its chunks",
                     a.ino, id.status().ToString());
@@ -381,7 +392,8 @@ Status NamespaceService::Link(const LinkReq& req, Entry* out) {
   if (!parent.ok()) return parent.status();
   Result<InodeRecord> rec = meta_->GetInode(req.ino);
   if (!rec.ok()) return rec.status();
-  if (IsDir(rec->attr.mode)) return Status::Error(EPERM, "hard links to directories are not allowed");
+  if (IsDir(rec->attr.mode))
+    return Status::Error(EPERM, "hard links to directories are not allowed");
   if (rec->attr.nlink == 0) return Status::Error(ENOENT);
   if (meta_->GetDentry(req.new_parent, req.new_name).ok()) return Status::Error(EEXIST);
 
@@ -408,7 +420,8 @@ Status NamespaceService::Readdir(const ReaddirReq& req, ReaddirResp* out) const 
       out->eof = 0;
       return false;
     }
-    DirEntry e{.name = std::string(name), .entry = {.ino = d.ino, .mode = d.mode},
+    DirEntry e{.name = std::string(name),
+               .entry = {.ino = d.ino, .mode = d.mode},
                .next_cookie = d.cookie + 1};
     if (req.plus && HomeOf(d.ino) == self_) {
       if (Result<InodeRecord> rec = meta_->GetInode(d.ino); rec.ok()) e.entry = MakeEntry(*rec);
@@ -493,8 +506,8 @@ Status NamespaceService::CommitWrite(const CommitWriteReq& req, Attr* out) {
   else
     a.blocks += static_cast<uint64_t>(req.blocks_delta);
   if (req.flags & kCommitTouchMtime) Touch(&a, now);
-  if ((req.flags & kCommitTouchAtime) &&
-      (a.atime_ns <= a.mtime_ns || a.atime_ns <= a.ctime_ns || now - a.atime_ns > kRelatimeWindowNs))
+  if ((req.flags & kCommitTouchAtime) && (a.atime_ns <= a.mtime_ns || a.atime_ns <= a.ctime_ns ||
+                                          now - a.atime_ns > kRelatimeWindowNs))
     a.atime_ns = now;
   *out = a;
   if (before == a) return Status::Ok();

@@ -21,6 +21,20 @@ Status Run(std::span<const uint8_t> payload, std::vector<uint8_t>* reply, Fn fn)
 
 }  // namespace
 
+bool RequestHandler::IsQuickRead(Op op) {
+  switch (op) {
+    case Op::kPing:
+    case Op::kLookup:
+    case Op::kGetattr:
+    case Op::kReadlink:
+    case Op::kGetxattr:
+    case Op::kListxattr:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void RequestHandler::Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
                             std::vector<uint8_t>* reply) {
   if (h.epoch != epoch_) {
@@ -66,7 +80,8 @@ Status RequestHandler::Statfs(std::vector<uint8_t>* reply) {
   return Status::Ok();
 }
 
-Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload, std::vector<uint8_t>* reply) {
+Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
+                                std::vector<uint8_t>* reply) {
   switch (op) {
     case Op::kPing:
       return Status::Ok();
@@ -74,11 +89,14 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload, std::ve
       return Run<LookupReq, Entry>(payload, reply,
                                    [&](auto& q, auto* r) { return ns_->Lookup(q, r); });
     case Op::kGetattr:
-      return Run<InoReq, Attr>(payload, reply, [&](auto& q, auto* r) { return ns_->Getattr(q.ino, r); });
+      return Run<InoReq, Attr>(payload, reply,
+                               [&](auto& q, auto* r) { return ns_->Getattr(q.ino, r); });
     case Op::kSetattr:
-      return Run<SetattrReq, Attr>(payload, reply, [&](auto& q, auto* r) { return ns_->Setattr(q, r); });
+      return Run<SetattrReq, Attr>(payload, reply,
+                                   [&](auto& q, auto* r) { return ns_->Setattr(q, r); });
     case Op::kMknod:
-      return Run<MknodReq, Entry>(payload, reply, [&](auto& q, auto* r) { return ns_->Mknod(q, r); });
+      return Run<MknodReq, Entry>(payload, reply,
+                                  [&](auto& q, auto* r) { return ns_->Mknod(q, r); });
     case Op::kUnlink:
       return Run<UnlinkReq, UnlinkResp>(payload, reply,
                                         [&](auto& q, auto* r) { return ns_->Unlink(q, r); });
@@ -90,8 +108,8 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload, std::ve
       return Run<ReaddirReq, ReaddirResp>(payload, reply,
                                           [&](auto& q, auto* r) { return ns_->Readdir(q, r); });
     case Op::kReadlink:
-      return Run<InoReq, BytesResp>(payload, reply,
-                                    [&](auto& q, auto* r) { return ns_->Readlink(q.ino, &r->data); });
+      return Run<InoReq, BytesResp>(
+          payload, reply, [&](auto& q, auto* r) { return ns_->Readlink(q.ino, &r->data); });
     case Op::kStatfs:
       return Statfs(reply);
     case Op::kSetxattr:
@@ -100,15 +118,17 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload, std::ve
       return Run<XattrReq, BytesResp>(payload, reply,
                                       [&](auto& q, auto* r) { return ns_->GetXattr(q, &r->data); });
     case Op::kListxattr:
-      return Run<InoReq, BytesResp>(payload, reply,
-                                    [&](auto& q, auto* r) { return ns_->ListXattr(q.ino, &r->data); });
+      return Run<InoReq, BytesResp>(
+          payload, reply, [&](auto& q, auto* r) { return ns_->ListXattr(q.ino, &r->data); });
     case Op::kRemovexattr:
-      return Run<XattrReq, Empty>(payload, reply, [&](auto& q, auto*) { return ns_->RemoveXattr(q); });
+      return Run<XattrReq, Empty>(payload, reply,
+                                  [&](auto& q, auto*) { return ns_->RemoveXattr(q); });
     case Op::kCommitWrite:
       return Run<CommitWriteReq, Attr>(payload, reply,
                                        [&](auto& q, auto* r) { return ns_->CommitWrite(q, r); });
     case Op::kDropOrphan:
-      return Run<InoReq, Empty>(payload, reply, [&](auto& q, auto*) { return ns_->DropOrphan(q.ino); });
+      return Run<InoReq, Empty>(payload, reply,
+                                [&](auto& q, auto*) { return ns_->DropOrphan(q.ino); });
     case Op::kRead:
       return Read(payload, reply);
     case Op::kWrite:
@@ -119,7 +139,8 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload, std::ve
         return Status::Ok();
       });
     case Op::kSyncChunks:
-      return Run<InoReq, Empty>(payload, reply, [&](auto& q, auto*) { return chunks_->Sync(q.ino); });
+      return Run<InoReq, Empty>(payload, reply,
+                                [&](auto& q, auto*) { return chunks_->Sync(q.ino); });
     case Op::kPeerTruncChunks:
       return Run<PeerTruncChunksReq, WriteResp>(payload, reply, [&](auto& q, auto* r) {
         Result<int64_t> freed = chunks_->Truncate(q.ino, q.size);

@@ -19,6 +19,9 @@ class RequestHandler {
   RequestHandler(NamespaceService* ns, ChunkStore* chunks, uint64_t epoch)
       : ns_(ns), chunks_(chunks), epoch_(epoch) {}
 
+  // True for operations that only read metadata: they never block.
+  static bool IsQuickRead(Op op);
+
   // Fills *status (0 or errno) and *reply for the request.
   void Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
               std::vector<uint8_t>* reply);

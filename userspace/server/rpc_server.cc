@@ -11,14 +11,16 @@ RpcServer::RpcServer(asio::io_context& io, asio::thread_pool& workers, RequestHa
 Status RpcServer::Listen(const std::string& address, uint16_t port) {
   asio::error_code ec;
   asio::ip::address addr = asio::ip::make_address(address, ec);
-  if (ec) return Status::Error(EINVAL, fmt::format("bad listen address '{}': {}", address, ec.message()));
+  if (ec)
+    return Status::Error(EINVAL, fmt::format("bad listen address '{}': {}", address, ec.message()));
   asio::ip::tcp::endpoint ep(addr, port);
   acceptor_.open(ep.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    return Status::Error(EADDRINUSE, fmt::format("cannot listen on {}:{}: {}", address, port, ec.message()));
+    return Status::Error(EADDRINUSE,
+                         fmt::format("cannot listen on {}:{}: {}", address, port, ec.message()));
   Accept();
   return Status::Ok();
 }
@@ -43,22 +45,21 @@ void RpcServer::Accept() {
     }
     asio::error_code e;
     auto remote = socket.remote_endpoint(e);
-    std::string name = e ? "unknown peer" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    std::string name =
+        e ? "unknown peer" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
     auto conn = std::make_shared<Connection>(std::move(socket), name);
     {
       std::lock_guard lock(mu_);
       conns_.insert(conn);
     }
     std::weak_ptr<Connection> weak = conn;
-    conn->Start(
-        [this](const std::shared_ptr<Connection>& c, const FrameHeader& h, std::vector<uint8_t> payload) {
-          OnFrame(c, h, std::move(payload));
-        },
-        [this, weak](const std::string& reason) {
-          spdlog::debug("connection closed: {}", reason);
-          std::lock_guard lock(mu_);
-          if (auto c = weak.lock()) conns_.erase(c);
-        });
+    conn->Start([this](const std::shared_ptr<Connection>& c, const FrameHeader& h,
+                       std::vector<uint8_t> payload) { OnFrame(c, h, std::move(payload)); },
+                [this, weak](const std::string& reason) {
+                  spdlog::debug("connection closed: {}", reason);
+                  std::lock_guard lock(mu_);
+                  if (auto c = weak.lock()) conns_.erase(c);
+                });
     Accept();
   });
 }
@@ -69,7 +70,7 @@ void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHead
     spdlog::warn("closing connection from {}: unexpected response frame", conn->peer_name());
     return conn->Close("unexpected response frame");
   }
-  asio::post(workers_, [this, conn, h, payload = std::move(payload)] {
+  auto serve = [this, conn, h, payload = std::move(payload)] {
     FrameHeader reply_header;
     reply_header.opcode = h.opcode;
     reply_header.flags = kFlagResponse;
@@ -78,7 +79,14 @@ void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHead
     std::vector<uint8_t> reply;
     handler_->Handle(h, payload, &reply_header.status, &reply);
     conn->Send(reply_header, std::move(reply));
-  });
+  };
+  // Reads of metadata take microseconds and never block: answer them on the
+  // I/O thread. Anything that writes, syncs or touches chunk files goes to the
+  // worker pool so that it cannot stall other connections.
+  if (RequestHandler::IsQuickRead(static_cast<Op>(h.opcode)))
+    serve();
+  else
+    asio::post(workers_, std::move(serve));
 }
 
 }  // namespace sealfs
