@@ -118,6 +118,43 @@ TEST_F(PermissionTest, OnlyTheOwnerMayChmodAndOnlyRootMayChown) {
             0);
 }
 
+TEST_F(PermissionTest, SetgidDirectoryPassesItsGroupOn) {
+  constexpr gid_t kGroup = 5555;
+  ASSERT_OK(::mkdir(P("shared").c_str(), 0755));
+  ASSERT_OK(::chown(P("shared").c_str(), 0, kGroup));
+  ASSERT_OK(::chmod(P("shared").c_str(), 02777));
+  WriteFile(P("shared/by-root"), "");
+  EXPECT_EQ(RunAs(kTestUid, kTestGid,
+                  [&] { return ErrnoOf(::mknod(P("shared/by-user").c_str(), S_IFREG | 0644, 0)); }),
+            0);
+  ASSERT_OK(::mkdir(P("shared/sub").c_str(), 0755));
+  EXPECT_EQ(Stat(P("shared/by-root")).st_gid, kGroup);
+  EXPECT_EQ(Stat(P("shared/by-user")).st_gid, kGroup);
+  EXPECT_EQ(Stat(P("shared/by-user")).st_uid, kTestUid);
+  EXPECT_EQ(Stat(P("shared/sub")).st_gid, kGroup);
+  EXPECT_TRUE(Stat(P("shared/sub")).st_mode & S_ISGID) << "a new subdirectory keeps setgid";
+}
+
+TEST_F(PermissionTest, WritingOrChowningClearsSetuid) {
+  WriteFile(P("f"), "x");
+  ASSERT_OK(::chown(P("f").c_str(), kTestUid, kTestGid));
+  ASSERT_OK(::chmod(P("f").c_str(), 04755));
+  EXPECT_EQ(RunAs(kTestUid, kTestGid,
+                  [&] {
+                    const int fd = ::open(P("f").c_str(), O_WRONLY);
+                    if (fd < 0) return errno;
+                    const int err = ::write(fd, "y", 1) == 1 ? 0 : errno;
+                    ::close(fd);
+                    return err;
+                  }),
+            0);
+  EXPECT_EQ(Stat(P("f")).st_mode & 07777, 0755u) << "a write by the owner keeps setuid";
+
+  ASSERT_OK(::chmod(P("f").c_str(), 04755));
+  ASSERT_OK(::chown(P("f").c_str(), 0, 0));
+  EXPECT_EQ(Stat(P("f")).st_mode & 07777, 0755u) << "chown keeps setuid";
+}
+
 TEST_F(PermissionTest, StickyDirectoryProtectsOtherUsersEntries) {
   ASSERT_OK(::mkdir(P("tmp").c_str(), 0777));
   ASSERT_OK(::chmod(P("tmp").c_str(), 01777));
