@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -79,6 +80,12 @@ TEST_P(FullRestartTest, KeepsEverythingThatWasAcknowledged) {
   const auto tree = mount.path() / "tree";
   Populate(tree);
   const auto before = SnapshotTree(tree);
+  // Descriptors held across the restart: one on a file, one on a file unlinked while open.
+  auto open_file = Open(mount.path() / "open-file", O_RDWR | O_CREAT);
+  PwriteFull(open_file.get(), "before", 0);
+  WriteFile(mount.path() / "unlinked", "kept while open");
+  auto unlinked = Open(mount.path() / "unlinked", O_RDONLY);
+  ASSERT_OK(::unlink((mount.path() / "unlinked").c_str()));
 
   for (int id = 1; id <= cluster.server_count(); ++id) {
     if (stop_signal == SIGKILL) {
@@ -89,10 +96,22 @@ TEST_P(FullRestartTest, KeepsEverythingThatWasAcknowledged) {
   }
   cluster.StartAllServers();
 
-  // The existing mount reconnects; a new mount reads everything from the servers.
+  // The existing mount reconnects, with its open descriptors still working.
   EXPECT_EQ(DescribeDifferences(before, SnapshotTree(tree)), "") << "through the old mount";
+  EXPECT_NO_THROW(PwriteFull(open_file.get(), "-after", 6));
+  EXPECT_OK(::fsync(open_file.get()));
+  EXPECT_NO_THROW(EXPECT_EQ(PreadFull(open_file.get(), 100, 0), "before-after"));
+  EXPECT_NO_THROW(EXPECT_EQ(PreadFull(unlinked.get(), 100, 0), "kept while open"));
+  open_file.reset();
+  unlinked.reset();
+  // A new mount reads everything from the servers.
   mount.Remount();
   EXPECT_EQ(DescribeDifferences(before, SnapshotTree(tree)), "") << "after remount";
+  EXPECT_EQ(ReadFile(mount.path() / "open-file"), "before-after");
+  const auto names = ListDir(mount.path());
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()),
+            (std::set<std::string>{"open-file", "tree"}))
+      << "the file unlinked while open must be gone once closed";
   // And the file system still takes changes.
   WriteFile(tree / "after-restart", "ok");
   EXPECT_EQ(ReadFile(tree / "after-restart"), "ok");
