@@ -1,6 +1,8 @@
 #include "fs_under_test.h"
 
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 
 namespace sealfs::it {
 namespace {
@@ -20,7 +22,12 @@ FsUnderTest::FsUnderTest(ClusterOptions cluster_options, MountOptions mount_opti
     return;
   }
   cluster_ = std::make_unique<LocalCluster>(std::move(cluster_options));
-  mount_ = &cluster_->AddMount(std::move(mount_options));
+  try {
+    mount_ = &cluster_->AddMount(std::move(mount_options));
+  } catch (const std::exception& e) {
+    // The cluster (and its logs) go away with this constructor: keep the logs in the error.
+    throw std::runtime_error(std::string(e.what()) + cluster_->LogTails());
+  }
 }
 
 const std::filesystem::path& FsUnderTest::root() const {

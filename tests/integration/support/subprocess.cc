@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -45,7 +46,12 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, int output_fd) {
 }
 
 Subprocess::~Subprocess() {
-  if (pid_ > 0 && !status_) Kill();
+  if (pid_ <= 0 || status_) return;
+  try {
+    Kill();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "Subprocess %d: %s\n", pid_, e.what());
+  }
 }
 
 void Subprocess::Spawn(const std::vector<std::string>& argv, int output_fd) {
