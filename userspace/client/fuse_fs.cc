@@ -62,7 +62,7 @@ Status FuseFs::FillAttr(Entry* e) {
   return Status::Ok();
 }
 
-void FuseFs::ReplyEntry(fuse_req_t req, const Entry& e) {
+fuse_entry_param FuseFs::EntryParam(const Entry& e) {
   fuse_entry_param p{};
   Attr a = e.attr;
   OverlayPendingWrites(&a);
@@ -70,6 +70,11 @@ void FuseFs::ReplyEntry(fuse_req_t req, const Entry& e) {
   p.attr = ToStat(a);
   p.attr_timeout = opts_.attr_timeout;
   p.entry_timeout = opts_.entry_timeout;
+  return p;
+}
+
+void FuseFs::ReplyEntry(fuse_req_t req, const Entry& e) {
+  fuse_entry_param p = EntryParam(e);
   fuse_reply_entry(req, &p);
 }
 
@@ -189,11 +194,7 @@ void FuseFs::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_
     std::lock_guard lock(mu_);
     open_[e.ino].handles++;
   }
-  fuse_entry_param p{};
-  p.ino = ToFuse(e.ino);
-  p.attr = ToStat(e.attr);
-  p.attr_timeout = opts_.attr_timeout;
-  p.entry_timeout = opts_.entry_timeout;
+  fuse_entry_param p = EntryParam(e);
   fi->keep_cache = 0;
   fuse_reply_create(req, &p, fi);
 }
@@ -396,14 +397,7 @@ void FuseFs::DoReaddir(fuse_req_t req, fuse_ino_t fino, size_t size, off_t off, 
       fuse_entry_param e{};
       e.attr.st_mode = d.entry.mode;
       e.attr.st_ino = ToFuse(d.entry.ino);
-      if (plus && d.entry.has_attr) {
-        Attr a = d.entry.attr;
-        OverlayPendingWrites(&a);
-        e.ino = ToFuse(d.entry.ino);
-        e.attr = ToStat(a);
-        e.attr_timeout = opts_.attr_timeout;
-        e.entry_timeout = opts_.entry_timeout;
-      }
+      if (plus && d.entry.has_attr) e = EntryParam(d.entry);
       if (!add(d.name.c_str(), e.attr, static_cast<off_t>(d.next_cookie), &e)) {
         fuse_reply_buf(req, buf.data(), used);
         return;
