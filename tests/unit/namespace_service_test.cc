@@ -56,9 +56,11 @@ class NamespaceServiceTest : public ::testing::Test {
     return ns_->Unlink({.parent = parent, .name = name, .flags = flags}, &r).err();
   }
   int Rename(Ino sp, const std::string& sn, Ino dp, const std::string& dn, uint32_t flags = 0) {
+    UnlinkResp r;
     return ns_
         ->Rename(
-            {.src_parent = sp, .src_name = sn, .dst_parent = dp, .dst_name = dn, .flags = flags})
+            {.src_parent = sp, .src_name = sn, .dst_parent = dp, .dst_name = dn, .flags = flags},
+            &r)
         .err();
   }
   Attr Get(Ino ino) {

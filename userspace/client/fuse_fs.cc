@@ -50,6 +50,7 @@ void FuseFs::OverlayPendingWrites(Attr* a) {
 
 void FuseFs::ReplyAttr(fuse_req_t req, Attr a) {
   OverlayPendingWrites(&a);
+  NoteKernelView(a);
   struct stat st = ToStat(a);
   fuse_reply_attr(req, &st, opts_.attr_timeout);
 }
@@ -66,6 +67,7 @@ fuse_entry_param FuseFs::EntryParam(const Entry& e) {
   fuse_entry_param p{};
   Attr a = e.attr;
   OverlayPendingWrites(&a);
+  NoteKernelView(a);
   p.ino = ToFuse(e.ino);
   p.attr = ToStat(a);
   p.attr_timeout = opts_.attr_timeout;
@@ -213,34 +215,37 @@ void FuseFs::Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t 
   MakeNode(req, parent, name, (mode & 07777) | S_IFREG, 0, nullptr, fi);
 }
 
-void FuseFs::RemoveEntry(fuse_req_t req, fuse_ino_t parent, const char* name, uint8_t flags) {
-  bool any_open;
+bool FuseFs::AnyOpen() {
+  std::lock_guard lock(mu_);
+  return !open_.empty();
+}
+
+void FuseFs::SettleOrphan(const UnlinkResp& r) {
+  if (!r.orphaned) return;
   {
     std::lock_guard lock(mu_);
-    any_open = !open_.empty();
+    auto it = open_.find(r.ino);
+    if (it != open_.end()) {
+      it->second.orphaned = true;  // dropped at its last release
+      return;
+    }
   }
-  // If this mount has files open, the server keeps an inode that loses its
-  // last link, and we drop it at once unless it is one of ours that is open.
+  InoReq q{r.ino};
+  Empty e;
+  if (Status s = client_->Meta(Op::kDropOrphan, r.ino, q, &e, true); !s.ok())
+    spdlog::warn("cannot drop unlinked inode {:#x}: {}", r.ino, s.ToString());
+}
+
+void FuseFs::RemoveEntry(fuse_req_t req, fuse_ino_t parent, const char* name, uint8_t flags) {
+  // While this mount has files open, the server keeps an inode that loses its
+  // last link; SettleOrphan drops it at once unless it is one of ours.
   UnlinkReq q{.parent = ToServer(parent),
               .name = name,
-              .flags = static_cast<uint8_t>(flags | (any_open ? kUnlinkKeepOrphan : 0))};
+              .flags = static_cast<uint8_t>(flags | (AnyOpen() ? kUnlinkKeepOrphan : 0))};
   UnlinkResp r;
   if (Status s = client_->Meta(Op::kUnlink, q.parent, q, &r, false); !s.ok())
     return ReplyStatus(req, s);
-  if (r.orphaned) {
-    bool still_open = false;
-    {
-      std::lock_guard lock(mu_);
-      auto it = open_.find(r.ino);
-      if (it != open_.end()) still_open = it->second.orphaned = true;
-    }
-    if (!still_open) {
-      InoReq d{r.ino};
-      Empty e;
-      if (Status s = client_->Meta(Op::kDropOrphan, r.ino, d, &e, true); !s.ok())
-        spdlog::warn("cannot drop unlinked inode {:#x}: {}", r.ino, s.ToString());
-    }
-  }
+  SettleOrphan(r);
   fuse_reply_err(req, 0);
 }
 
@@ -257,9 +262,12 @@ void FuseFs::Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_in
               .src_name = name,
               .dst_parent = ToServer(newparent),
               .dst_name = newname,
-              .flags = flags};
-  Empty r;
-  ReplyStatus(req, client_->Meta(Op::kRename, q.src_parent, q, &r, false));
+              .flags = flags | (AnyOpen() ? kRenameKeepOrphan : 0)};
+  UnlinkResp r;
+  if (Status s = client_->Meta(Op::kRename, q.src_parent, q, &r, false); !s.ok())
+    return ReplyStatus(req, s);
+  SettleOrphan(r);
+  fuse_reply_err(req, 0);
 }
 
 void FuseFs::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* newname) {
@@ -271,25 +279,41 @@ void FuseFs::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const ch
   ReplyEntry(req, e);
 }
 
+void FuseFs::NoteKernelView(const Attr& a) {
+  std::lock_guard lock(mu_);
+  if (kernel_view_.size() > kKernelViewLimit) kernel_view_.clear();
+  kernel_view_[a.ino] = {a.size, a.mtime_ns};
+}
+
 void FuseFs::Open(fuse_req_t req, fuse_ino_t fino, fuse_file_info* fi) {
   Ino ino = ToServer(fino);
-  // Close-to-open: fetch fresh attributes; if another client changed the
-  // file since the kernel last heard, drop the kernel's cached attributes
-  // (the page cache is dropped because keep_cache is off).
-  InoReq q{ino};
   Attr a;
-  if (Status s = client_->Meta(Op::kGetattr, ino, q, &a, true); !s.ok()) return ReplyStatus(req, s);
+  if (fi->flags & O_TRUNC) {
+    // Atomic O_TRUNC: the kernel leaves the truncation to us.
+    if (Status s = CommitPending(ino, false); !s.ok()) return ReplyStatus(req, s);
+    SetattrReq q{.ino = ino, .valid = kSetSize, .size = 0};
+    if (Status s = client_->Meta(Op::kSetattr, ino, q, &a, false); !s.ok())
+      return ReplyStatus(req, s);
+  } else {
+    // Close-to-open: fetch fresh attributes.
+    InoReq q{ino};
+    if (Status s = client_->Meta(Op::kGetattr, ino, q, &a, true); !s.ok())
+      return ReplyStatus(req, s);
+  }
   if (S_ISDIR(a.mode)) return (void)fuse_reply_err(req, EISDIR);
-  bool changed;
+  // If the kernel may hold other attributes than these (another client
+  // changed the file, or we do not remember what it was told), drop them; the
+  // page cache is dropped on every open because keep_cache is off.
+  bool stale;
   {
     std::lock_guard lock(mu_);
-    if (kernel_view_.size() > kKernelViewLimit) kernel_view_.clear();
-    auto [it, inserted] = kernel_view_.try_emplace(ino, a.size, a.mtime_ns);
-    changed = !inserted && it->second != std::make_pair(a.size, a.mtime_ns);
-    it->second = {a.size, a.mtime_ns};
+    auto it = kernel_view_.find(ino);
+    stale = it == kernel_view_.end() || it->second != std::make_pair(a.size, a.mtime_ns);
+    if (auto p = pending_.find(ino); p != pending_.end() && (fi->flags & O_TRUNC))
+      p->second.end = 0;
     open_[ino].handles++;
   }
-  if (changed && session_) fuse_lowlevel_notify_inval_inode(session_, fino, -1, 0);
+  if (stale && session_) fuse_lowlevel_notify_inval_inode(session_, fino, -1, 0);
   fi->keep_cache = 0;
   fuse_reply_open(req, fi);
 }

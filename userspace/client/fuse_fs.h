@@ -58,6 +58,11 @@ class FuseFs {
   Status CommitPending(Ino ino, bool sync);
   void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev,
                 const char* link, fuse_file_info* fi);
+  bool AnyOpen();
+  // After UNLINK or RENAME: drops an inode that lost its last link now, or at
+  // its last release if this mount has it open.
+  void SettleOrphan(const UnlinkResp& r);
+  void NoteKernelView(const Attr& a);
   void RemoveEntry(fuse_req_t req, fuse_ino_t parent, const char* name, uint8_t flags);
   void DoReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus);
 
@@ -98,7 +103,7 @@ class FuseFs {
   std::mutex mu_;
   std::unordered_map<Ino, WriteState> pending_;  // guarded by mu_
   std::unordered_map<Ino, OpenState> open_;      // guarded by mu_
-  // What the kernel was last told about size and mtime of open files, to
+  // What the kernel was last told about each inode's size and mtime, to
   // invalidate its attribute cache at open when another client changed them.
   std::unordered_map<Ino, std::pair<uint64_t, int64_t>> kernel_view_;  // guarded by mu_
 };

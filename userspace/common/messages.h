@@ -154,8 +154,9 @@ struct UnlinkReq {
   }
 };
 
+// Reply to UNLINK, and to RENAME about the inode its target replaced.
 struct UnlinkResp {
-  Ino ino = 0;           // the inode the entry named
+  Ino ino = 0;           // the inode the removed entry named (0: none)
   uint8_t orphaned = 0;  // it lost its last link and was kept (kUnlinkKeepOrphan)
   template <class V>
   void Fields(V& v) {
@@ -163,12 +164,15 @@ struct UnlinkResp {
   }
 };
 
+// Flags of RENAME beyond the renameat2() ones.
+inline constexpr uint32_t kRenameKeepOrphan = 1u << 31;  // as kUnlinkKeepOrphan, for the target
+
 struct RenameReq {
   Ino src_parent = 0;
   std::string src_name;
   Ino dst_parent = 0;
   std::string dst_name;
-  uint32_t flags = 0;  // RENAME_NOREPLACE, RENAME_EXCHANGE (refused)
+  uint32_t flags = 0;  // RENAME_NOREPLACE | kRenameKeepOrphan
   template <class V>
   void Fields(V& v) {
     v(src_parent, src_name, dst_parent, dst_name, flags);

@@ -299,11 +299,12 @@ Result<bool> NamespaceService::IsAncestor(Ino maybe_ancestor, Ino dir) const {
   return Status::Error(ELOOP, "directory chain too deep");
 }
 
-Status NamespaceService::Rename(const RenameReq& req) {
+Status NamespaceService::Rename(const RenameReq& req, UnlinkResp* out) {
   if (Status s = CheckName(req.src_name); !s.ok()) return s;
   if (Status s = CheckName(req.dst_name); !s.ok()) return s;
-  if (req.flags & ~static_cast<uint32_t>(RENAME_NOREPLACE)) return Status::Error(EINVAL);
+  if (req.flags & ~(RENAME_NOREPLACE | kRenameKeepOrphan)) return Status::Error(EINVAL);
   const bool noreplace = req.flags & RENAME_NOREPLACE;
+  const bool keep_orphan = req.flags & kRenameKeepOrphan;
 
   for (;;) {
     Result<DentryValue> src_peek = meta_->GetDentry(req.src_parent, req.src_name);
@@ -361,7 +362,9 @@ Status NamespaceService::Rename(const RenameReq& req) {
         meta_->AdjustInodeCount(-1);
         dst_parent.attr.nlink--;
       } else {
-        DropLink(&*victim, false, now, &b, &intents);
+        DropLink(&*victim, keep_orphan, now, &b, &intents);
+        out->ino = victim->attr.ino;
+        out->orphaned = victim->attr.nlink == 0 && keep_orphan;
       }
       b.DeleteDentry(req.dst_parent, req.dst_name, dst->cookie);
     }

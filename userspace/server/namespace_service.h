@@ -29,7 +29,7 @@ class NamespaceService {
   Status Setattr(const SetattrReq& req, Attr* out);
   Status Mknod(const MknodReq& req, Entry* out);
   Status Unlink(const UnlinkReq& req, UnlinkResp* out);
-  Status Rename(const RenameReq& req);
+  Status Rename(const RenameReq& req, UnlinkResp* out);
   Status Link(const LinkReq& req, Entry* out);
   Status Readdir(const ReaddirReq& req, ReaddirResp* out) const;
   Status Readlink(Ino ino, std::string* out) const;

@@ -101,7 +101,8 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
       return Run<UnlinkReq, UnlinkResp>(payload, reply,
                                         [&](auto& q, auto* r) { return ns_->Unlink(q, r); });
     case Op::kRename:
-      return Run<RenameReq, Empty>(payload, reply, [&](auto& q, auto*) { return ns_->Rename(q); });
+      return Run<RenameReq, UnlinkResp>(payload, reply,
+                                        [&](auto& q, auto* r) { return ns_->Rename(q, r); });
     case Op::kLink:
       return Run<LinkReq, Entry>(payload, reply, [&](auto& q, auto* r) { return ns_->Link(q, r); });
     case Op::kReaddir:
