@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 namespace sealfs {
 
 RpcServer::RpcServer(asio::io_context& io, asio::thread_pool& workers, RequestHandler* handler)
-    : io_(io), workers_(workers), handler_(handler), acceptor_(io) {}
+    : workers_(workers), handler_(handler), acceptor_(asio::make_strand(io)) {}
 
 Status RpcServer::Listen(const std::string& address, uint16_t port) {
   asio::error_code ec;
@@ -26,8 +28,15 @@ Status RpcServer::Listen(const std::string& address, uint16_t port) {
 }
 
 void RpcServer::Stop() {
-  asio::error_code ec;
-  acceptor_.close(ec);
+  // The acceptor is only touched on its strand: closing it from this thread
+  // would race with an accept handler re-arming it.
+  std::promise<void> closed;
+  asio::post(acceptor_.get_executor(), [&] {
+    asio::error_code ec;
+    acceptor_.close(ec);
+    closed.set_value();
+  });
+  closed.get_future().wait();
   std::set<std::shared_ptr<Connection>> conns;
   {
     std::lock_guard lock(mu_);

@@ -27,7 +27,6 @@ class RpcServer {
   void OnFrame(const std::shared_ptr<Connection>& conn, const FrameHeader& h,
                std::vector<uint8_t> payload);
 
-  asio::io_context& io_;
   asio::thread_pool& workers_;
   RequestHandler* handler_;
   asio::ip::tcp::acceptor acceptor_;

@@ -1,0 +1,23 @@
+#include "cluster_file.h"
+
+#include <fstream>
+#include <stdexcept>
+
+namespace sealfs::it {
+
+void ClusterFile::Write(const std::filesystem::path& path) const {
+  std::ofstream out(path);
+  out << "version = " << version << "\n";
+  if (chunk_size) out << "chunk_size = " << *chunk_size << "\n";
+  for (const auto& s : servers) {
+    out << "\n[[server]]\n"
+        << "id = " << s.id << "\n"
+        << "address = \"127.0.0.1\"\n"
+        << "port = " << s.port << "\n"
+        << "data_dir = \"" << s.data_dir.string() << "\"\n";
+  }
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+}  // namespace sealfs::it

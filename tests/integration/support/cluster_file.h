@@ -1,0 +1,25 @@
+// The cluster membership file (TOML) that sealfs-server, sealfs-mount and sealfs-fsck read.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+namespace sealfs::it {
+
+struct ServerSpec {
+  int id = 0;
+  uint16_t port = 0;
+  std::filesystem::path data_dir;
+};
+
+struct ClusterFile {
+  int version = 1;
+  std::optional<uint64_t> chunk_size;  // unset: the product default
+  std::vector<ServerSpec> servers;
+
+  void Write(const std::filesystem::path& path) const;
+};
+
+}  // namespace sealfs::it

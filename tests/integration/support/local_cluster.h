@@ -1,0 +1,73 @@
+// A sealfs cluster on loopback for one test: a temp dir holding the cluster file, each
+// server's data dir and every log; real sealfs-server processes; any number of real FUSE
+// mounts. Destruction unmounts every mount, kills every server and removes the temp dir.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster_file.h"
+#include "fuse_mount.h"
+#include "server_process.h"
+#include "subprocess.h"
+#include "temp_dir.h"
+
+namespace sealfs::it {
+
+inline constexpr uint64_t kSmallChunkSize = 64 * 1024;
+
+struct ClusterOptions {
+  int servers = 3;
+  std::optional<uint64_t> chunk_size;  // unset: the product default (4 MiB)
+  std::string log_level = "info";
+  std::chrono::milliseconds ready_timeout{15000};
+};
+
+class LocalCluster {
+ public:
+  // Writes the cluster file and starts every server; throws if one does not come up.
+  explicit LocalCluster(ClusterOptions options = {});
+  ~LocalCluster();
+  LocalCluster(const LocalCluster&) = delete;
+  LocalCluster& operator=(const LocalCluster&) = delete;
+
+  // Mounts a new client on <temp>/mnt<N> and returns it (owned by the cluster).
+  FuseMount& AddMount(MountOptions options = {});
+
+  // Server ids are 1..servers.
+  void KillServer(int id);        // kill -9
+  ExitStatus StopServer(int id);  // SIGTERM; throws if it does not exit within 15 s
+  void StartServer(int id);       // on the same data dir; waits until ready
+  void RestartServer(int id);     // StopServer + StartServer
+  bool ServerRunning(int id);
+  void StopAllServers();
+  void StartAllServers();
+  // Unmounts every client; Stop + fsck is the usual use.
+  void UnmountAll();
+
+  // Runs sealfs-fsck on the (stopped) cluster.
+  CommandResult Fsck(bool repair = false);
+
+  int server_count() const { return static_cast<int>(servers_.size()); }
+  uint16_t port(int id) const;
+  const std::filesystem::path& config_path() const { return config_path_; }
+  const std::filesystem::path& dir() const { return temp_.path(); }
+  // The tail of every server and mount log, for failure reports.
+  std::string LogTails(size_t lines_per_log = 60) const;
+
+ private:
+  ServerProcess& server(int id);
+
+  ClusterOptions options_;
+  TempDir temp_;
+  std::filesystem::path config_path_;
+  std::vector<std::unique_ptr<ServerProcess>> servers_;
+  std::vector<std::unique_ptr<FuseMount>> mounts_;
+};
+
+}  // namespace sealfs::it

@@ -1,0 +1,41 @@
+// One sealfs-server child process: start and wait until its port accepts, kill -9,
+// stop with SIGTERM, start again on the same data directory.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cluster_file.h"
+#include "subprocess.h"
+
+namespace sealfs::it {
+
+class ServerProcess {
+ public:
+  ServerProcess(ServerSpec spec, std::filesystem::path config, std::filesystem::path log,
+                std::string log_level);
+
+  // Starts the server and waits until its port accepts connections; throws (with the
+  // log's tail) if it exits or is not ready within timeout.
+  void Start(std::chrono::milliseconds timeout);
+  // SIGKILL and reap.
+  void Kill();
+  // SIGTERM and wait; throws if it does not exit within timeout. Returns its exit status.
+  ExitStatus Stop(std::chrono::milliseconds timeout);
+  bool Running();
+
+  const ServerSpec& spec() const { return spec_; }
+  const std::filesystem::path& log() const { return log_; }
+
+ private:
+  ServerSpec spec_;
+  std::filesystem::path config_;
+  std::filesystem::path log_;
+  std::string log_level_;
+  std::unique_ptr<Subprocess> process_;
+};
+
+}  // namespace sealfs::it
