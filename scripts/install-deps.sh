@@ -9,6 +9,9 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev libxxhash-dev libtomlplusplus-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev
   iproute2 procps psmisc util-linux
+  # The kernel test VM (vm-test/): the kernel source, its build tools, QEMU.
+  linux-source-6.12 flex bison bc libssl-dev dwarves cpio xz-utils
+  qemu-system-x86 busybox-static
 )
 
 missing=()

@@ -42,7 +42,8 @@ Status ClusterClient::Read(Ino ino, uint64_t offset, std::span<uint8_t> out) {
   return Status::Ok();
 }
 
-Status ClusterClient::Write(Ino ino, uint64_t offset, std::string_view data, WriteResult* result) {
+Status ClusterClient::Write(Ino ino, uint64_t offset, std::string_view data,
+                            int64_t* blocks_delta) {
   for (const ChunkSpan& span : SplitIntoChunks(offset, data.size(), placement_.chunk_size())) {
     // WriteReq's fields up to the data's length; the data itself is gathered
     // from the caller's buffer.
@@ -59,17 +60,16 @@ Status ClusterClient::Write(Ino ino, uint64_t offset, std::string_view data, Wri
     if (r->status != 0) return Status::Error(r->status);
     WriteResp resp;
     if (!Decode(r->payload, &resp)) return Status::Error(EIO, "malformed WRITE reply");
-    result->blocks_delta += resp.blocks_delta;
-    result->servers.insert(server);
+    *blocks_delta += resp.blocks_delta;
   }
   return Status::Ok();
 }
 
-Status ClusterClient::SyncChunks(Ino ino, const std::set<ServerId>& servers) {
-  for (ServerId id : servers) {
+Status ClusterClient::SyncChunks(Ino ino) {
+  for (auto& [id, ch] : channels_) {
     InoReq req{ino};
     Empty resp;
-    if (Status s = Channel(id)->Call(Op::kSyncChunks, req, &resp, true); !s.ok()) return s;
+    if (Status s = ch->Call(Op::kSyncChunks, req, &resp, true); !s.ok()) return s;
   }
   return Status::Ok();
 }

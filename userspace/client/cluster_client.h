@@ -5,7 +5,6 @@
 
 #include <map>
 #include <memory>
-#include <set>
 #include <span>
 
 #include "cluster_config.h"
@@ -38,12 +37,10 @@ class ClusterClient {
   // Reads [offset, offset + out.size()) of a file; holes read as zeros.
   Status Read(Ino ino, uint64_t offset, std::span<uint8_t> out);
 
-  struct WriteResult {
-    int64_t blocks_delta = 0;
-    std::set<ServerId> servers;  // servers that received data
-  };
-  Status Write(Ino ino, uint64_t offset, std::string_view data, WriteResult* result);
-  Status SyncChunks(Ino ino, const std::set<ServerId>& servers);
+  // Writes data at offset; adds the 512-byte blocks it allocated to *blocks_delta.
+  Status Write(Ino ino, uint64_t offset, std::string_view data, int64_t* blocks_delta);
+  // Makes every server fdatasync the chunks it holds of `ino`.
+  Status SyncChunks(Ino ino);
   Result<StatfsResp> Statfs();
 
  private:

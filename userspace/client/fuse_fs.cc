@@ -113,10 +113,11 @@ Status FuseFs::CommitPending(Ino ino, bool sync) {
     cur.blocks_delta += w.blocks_delta;
     cur.modified |= w.modified;
     cur.read |= w.read;
-    cur.unsynced.insert(w.unsynced.begin(), w.unsynced.end());
   };
   if (sync) {
-    if (Status s = client_->SyncChunks(ino, w.unsynced); !s.ok()) {
+    // Any server may hold chunks written through other handles or before a
+    // remount, so all of them sync this inode's chunks.
+    if (Status s = client_->SyncChunks(ino); !s.ok()) {
       restore();
       return s;
     }
@@ -129,11 +130,6 @@ Status FuseFs::CommitPending(Ino ino, bool sync) {
   if (Status s = client_->Meta(Op::kCommitWrite, ino, q, &a, false); !s.ok()) {
     restore();
     return s;
-  }
-  if (!sync) {
-    // Data not yet synced stays on record for fsync.
-    std::lock_guard lock(mu_);
-    if (!w.unsynced.empty()) pending_[ino].unsynced.insert(w.unsynced.begin(), w.unsynced.end());
   }
   return Status::Ok();
 }
@@ -333,13 +329,13 @@ void FuseFs::Read(fuse_req_t req, fuse_ino_t fino, size_t size, off_t off, fuse_
 void FuseFs::Write(fuse_req_t req, fuse_ino_t fino, const char* buf, size_t size, off_t off,
                    fuse_file_info*) {
   Ino ino = ToServer(fino);
-  ClusterClient::WriteResult r;
-  Status s = client_->Write(ino, static_cast<uint64_t>(off), std::string_view(buf, size), &r);
+  int64_t blocks_delta = 0;
+  Status s =
+      client_->Write(ino, static_cast<uint64_t>(off), std::string_view(buf, size), &blocks_delta);
   {
     std::lock_guard lock(mu_);
     WriteState& w = pending_[ino];
-    w.blocks_delta += r.blocks_delta;
-    w.unsynced.insert(r.servers.begin(), r.servers.end());
+    w.blocks_delta += blocks_delta;
     w.modified = true;
     if (s.ok()) w.end = std::max(w.end, static_cast<uint64_t>(off) + size);
   }
@@ -365,8 +361,6 @@ void FuseFs::Release(fuse_req_t req, fuse_ino_t fino, fuse_file_info*) {
     if (it != open_.end() && --it->second.handles <= 0) {
       drop = it->second.orphaned;
       open_.erase(it);
-      if (auto p = pending_.find(ino); p != pending_.end() && p->second.unsynced.empty())
-        pending_.erase(p);
     }
   }
   if (drop) {

@@ -4,7 +4,7 @@
 // answer comes from the servers, and the kernel caches attributes and entries
 // for --attr-timeout seconds. What it does keep is per-inode write state
 // between a write and the next flush: the size the writes reached, the blocks
-// they allocated, and the servers that hold unsynced data.
+// they allocated, and whether data was written or read (for mtime and atime).
 #pragma once
 
 #define FUSE_USE_VERSION 312
@@ -39,7 +39,6 @@ class FuseFs {
     int64_t blocks_delta = 0;
     bool modified = false;  // mtime must move
     bool read = false;      // atime may move
-    std::set<ServerId> unsynced;
   };
   struct OpenState {
     int handles = 0;
