@@ -9,12 +9,14 @@
 #ifndef SEALFS_BPF_FUSE_BPF_HOOK_H
 #define SEALFS_BPF_FUSE_BPF_HOOK_H
 
+// The libbpf headers need the kernel types first.
+// clang-format off
 #include <linux/types.h>
-
 #include <bpf/bpf_helpers.h>
+// clang-format on
 
 /* Callback return values; -1..-4095 fail the request with that errno. */
-#define FUSE_BPF_FORWARD 0 /* send the request to the daemon */
+#define FUSE_BPF_FORWARD 0  /* send the request to the daemon */
 #define FUSE_BPF_ANSWERED 1 /* the reply kfunc supplied the answer */
 
 /*

@@ -3,10 +3,12 @@
  * Must be rejected at load: a program of another struct_ops type (the
  * kernel's bpf_dummy_ops) calling the FUSE hook's kfuncs.
  */
+// The libbpf headers need the kernel types first.
+// clang-format off
 #include <linux/bpf.h>
-
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+// clang-format on
 
 #include "fuse_bpf_hook.h"
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Always forwards: measures what an attached program costs (docs/benchmarks.md). */
+// The libbpf headers need the kernel types first.
+// clang-format off
 #include <linux/bpf.h>
-
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+// clang-format on
 
 #include "fuse_bpf_hook.h"
 

@@ -14,12 +14,14 @@
  *   badsize_file replies with a wrong size: EILSEQ if the kernel refused it
  *   anything else is forwarded to the daemon.
  */
+// The libbpf headers need the kernel types first.
+// clang-format off
 #include <asm-generic/errno.h>
 #include <linux/bpf.h>
 #include <linux/stat.h>
-
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+// clang-format on
 
 #include "fuse_bpf_hook.h"
 

@@ -3,10 +3,12 @@
  * Must be rejected at load: it claims a reply buffer larger than the memory it
  * passes, which the verifier refuses for a kfunc's (pointer, __sz) pair.
  */
+// The libbpf headers need the kernel types first.
+// clang-format off
 #include <linux/bpf.h>
-
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+// clang-format on
 
 #include "fuse_bpf_hook.h"
 
