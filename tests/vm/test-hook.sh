@@ -109,6 +109,8 @@ B=$work/mnt/b
 for _ in 1 2 3; do stat "$A/bpf_file" >/dev/null; done
 check "answered: stat sees the attributes the program returned" \
   stat_is "$A/bpf_file" "4242 1000 640 4321 8765 7"
+check "answered: mtime, ctime and blocks are the program's too" \
+  test "$(stat -c '%Y %Z %b' "$A/bpf_file")" = "1700000000 1700000000 9"
 check "answered: no LOOKUP or GETATTR reached the daemon" daemon_silent a
 
 check "forwarded: stat sees the daemon's attributes" stat_is "$A/fwd_file" "11 2 644 0 0 1"
