@@ -9,7 +9,7 @@
 #   answered   a file the attached hook_test program answers in the kernel
 #   tmpfs      a tmpfs file, the local upper bound
 # hookfs uses zero timeouts, so each stat of a hookfs file is one LOOKUP and
-# one GETATTR.  Prints per-round p50s and the median of each variant relative
+# one GETATTR.  Prints per-round mean latencies and the median of each variant relative
 # to plain.
 set -eu
 
@@ -23,7 +23,7 @@ case ${1:-} in
 esac
 bin=$1/tests/vm
 count=${2:-20000}
-rounds=${3:-5}
+rounds=${3:-7}
 bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "STRUCT 'fuse_bpf_ops'" ||
   { echo "SKIP: the running kernel lacks the FUSE BPF hook; run this through vm-test/run"; exit 77; }
 
@@ -60,23 +60,26 @@ stop() {  # stop PID NAME
   wait "$1" || true
   rm -f "$work/$2.stats"
 }
-p50() { "$bin/statloop" -n "$count" "$1" | cut -d' ' -f2; }
+# mean ns per stat over the whole batch (a jiffies clock in the guest is fine)
+mean() { "$bin/statloop" -n "$count" "$1" 2>/dev/null | cut -d' ' -f2; }
 
 echo "local" >"$work/local_file"
 start p
 for round in $(seq "$rounds"); do
-  plain=$(p50 "$work/p/fwd_file")
+  plain1=$(mean "$work/p/fwd_file")
   start q "$bin/forward.bpf.o"
   q_pid=$pid
   start r "$bin/hook_test.bpf.o"
   r_pid=$pid
-  other=$(p50 "$work/p/fwd_file")
-  forward=$(p50 "$work/q/fwd_file")
-  answered=$(p50 "$work/r/bpf_file")
-  tmpfs=$(p50 "$work/local_file")
+  other=$(mean "$work/p/fwd_file")
+  forward=$(mean "$work/q/fwd_file")
+  answered=$(mean "$work/r/bpf_file")
+  tmpfs=$(mean "$work/local_file")
   stop "$q_pid" q
   stop "$r_pid" r
-  echo "round $round p50_ns plain=$plain other=$other forward=$forward answered=$answered tmpfs=$tmpfs"
+  # plain brackets the other variants: measured before and after them.
+  plain=$(((plain1 + $(mean "$work/p/fwd_file")) / 2))
+  echo "round $round mean_ns plain=$plain other=$other forward=$forward answered=$answered tmpfs=$tmpfs"
 done | tee "$work/rounds"
 
 median() {  # median of the values of KEY in the rounds
@@ -84,8 +87,11 @@ median() {  # median of the values of KEY in the rounds
     awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 base=$(median plain)
-echo "median p50 over $rounds rounds of $count stat() calls; ratio to plain:"
+echo "median of the per-round means over $rounds rounds of $count stat() calls; ratio to plain:"
 for k in plain other forward answered tmpfs; do
   m=$(median "$k")
-  awk -v k="$k" -v m="$m" -v b="$base" 'BEGIN { printf "  %-9s %8.1f us  %.3fx\n", k, m / 1000, m / b }'
+  lo=$(sed -n "s/.* $k=\([0-9]*\).*/\1/p" "$work/rounds" | sort -n | head -1)
+  hi=$(sed -n "s/.* $k=\([0-9]*\).*/\1/p" "$work/rounds" | sort -n | tail -1)
+  awk -v k="$k" -v m="$m" -v b="$base" -v lo="$lo" -v hi="$hi" 'BEGIN {
+    printf "  %-9s %8.1f us  %.3fx   (rounds %.1f..%.1f us)\n", k, m / 1000, m / b, lo / 1000, hi / 1000 }'
 done
