@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole sealfs test suite: installs what it needs, builds, runs the
-# unit and integration tests, then runs them again built with AddressSanitizer
-# and UndefinedBehaviorSanitizer.
+# unit and integration tests, runs them again built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, then runs the kernel VM tests (vm-test/test-suite:
+# the FUSE BPF hook on the project's patched kernel in QEMU; the kernel build is
+# cached under ${SEALFS_CACHE:-~/.cache/sealfs}).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,4 +26,21 @@ run_suite() {  # build-dir, extra cmake args...
 
 run_suite "$REPO/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_suite "$REPO/build-asan" -DCMAKE_BUILD_TYPE=Debug -DSEALFS_SANITIZE=ON
+
+# The VM mounts its own tmpfs on /tmp, /run and /dev/shm, hiding a checkout
+# there: run the VM tests from a copy of the sources outside them.
+vm_src="$REPO"
+case "$REPO" in
+  /tmp/* | /run/* | /dev/shm/*)
+    vm_src="${SEALFS_CACHE:-$HOME/.cache/sealfs}/vm-src"
+    echo "=== sealfs: $REPO is hidden inside the VM; copying the sources to $vm_src"
+    rm -rf "$vm_src"
+    mkdir -p "$vm_src"
+    (cd "$REPO" && git ls-files -z | xargs -0 cp --parents -t "$vm_src")
+    cmake -S "$vm_src" -B "$vm_src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$vm_src/build" -j "$JOBS"
+    ;;
+esac
+echo "=== sealfs: kernel VM tests"
+"$vm_src/vm-test/test-suite" "$vm_src/build"
 echo "=== sealfs: all tests passed"
