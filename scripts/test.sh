@@ -25,7 +25,7 @@ run_suite() {  # build-dir, extra cmake args...
 }
 
 run_suite "$REPO/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-run_suite "$REPO/build-asan" -DCMAKE_BUILD_TYPE=Debug -DSEALFS_SANITIZE=ON
+run_suite "$REPO/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEALFS_SANITIZE=ON
 
 # The VM mounts its own tmpfs on /tmp, /run and /dev/shm, hiding a checkout
 # there: run the VM tests from a copy of the sources outside them.
