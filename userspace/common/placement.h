@@ -2,10 +2,9 @@
 //
 // - An inode's attributes live on its home server, encoded in the inode
 //   number (ino.h). A directory's entries live on the directory's home server.
-// - Regular files, symlinks and special files are created on their parent
-//   directory's server (create is a single-server operation); a new directory
-//   goes to the server the ring picks for (parent, name), which spreads the
-//   namespace over the cluster.
+// - New inodes are created on their parent directory's server, so create is
+//   a single-server operation (docs/design.md: spreading new directories over
+//   the ring is the planned next step).
 // - File data is cut into fixed-size chunks; chunk i of inode n lives on the
 //   server the ring picks for (n, i), so a large file uses every server.
 //
@@ -30,7 +29,6 @@ class Placement {
   explicit Placement(const ClusterConfig& config);
 
   ServerId ChunkServer(Ino ino, uint64_t chunk_index) const;
-  ServerId DirectoryServer(Ino parent, std::string_view name) const;
   uint64_t chunk_size() const { return chunk_size_; }
   uint64_t version() const { return version_; }
 

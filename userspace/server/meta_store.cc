@@ -103,9 +103,6 @@ void MetaStore::Batch::PutIntent(const IntentRecord& rec) {
   batch_.Put(Key('N', rec.id), EncodeValue(rec));
 }
 void MetaStore::Batch::DeleteIntent(uint64_t id) { batch_.Delete(Key('N', id)); }
-void MetaStore::Batch::PutRemoteMark(uint64_t intent, const RemoteMark& mark) {
-  batch_.Put(Key('R', intent), EncodeValue(mark));
-}
 void MetaStore::Batch::PutOrphan(Ino ino) { batch_.Put(Key('O', ino), ""); }
 void MetaStore::Batch::DeleteOrphan(Ino ino) { batch_.Delete(Key('O', ino)); }
 void MetaStore::Batch::PutCounter(std::string_view name, uint64_t value) {
@@ -216,15 +213,6 @@ Result<std::string> MetaStore::GetXattr(Ino ino, std::string_view name) const {
   if (s.IsNotFound()) return Status::Error(ENODATA);
   if (!s.ok()) return FromLevelDB(s);
   return raw;
-}
-
-Result<RemoteMark> MetaStore::GetRemoteMark(uint64_t intent) const {
-  std::string raw;
-  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('R', intent), &raw)); !s.ok())
-    return s;
-  RemoteMark m;
-  if (Status s = DecodeValue(raw, &m, "remote mark"); !s.ok()) return s;
-  return m;
 }
 
 void MetaStore::ScanDentries(

@@ -6,7 +6,6 @@
 //   E <parent> <cookie>      -> name               (readdir order, stable cookies)
 //   X <ino> <name>           -> xattr value
 //   N <intent id>            -> IntentRecord       (cross-server operations in flight)
-//   R <intent id>            -> RemoteMark         (peer steps applied or refused here)
 //   O <ino>                  -> ""                 (orphan: no links, still open)
 //   M <name>                 -> counters and identity
 // A mutation is a Batch committed with one synced LevelDB write: it is
@@ -70,17 +69,6 @@ struct IntentRecord {
   }
 };
 
-// What a peer did with an intent-tagged step, so that a replayed step is
-// answered the same way and a step arriving after an abort is refused.
-struct RemoteMark {
-  uint8_t state = 0;  // 1 applied, 2 aborted
-  std::vector<uint8_t> reply;
-  template <class V>
-  void Fields(V& v) {
-    v(state, reply);
-  }
-};
-
 class MetaStore {
  public:
   class Batch {
@@ -95,7 +83,6 @@ class MetaStore {
     void DeleteXattr(Ino ino, std::string_view name);
     void PutIntent(const IntentRecord& rec);
     void DeleteIntent(uint64_t id);
-    void PutRemoteMark(uint64_t intent, const RemoteMark& mark);
     void PutOrphan(Ino ino);
     void DeleteOrphan(Ino ino);
     void PutCounter(std::string_view name, uint64_t value);
@@ -112,7 +99,6 @@ class MetaStore {
   Result<InodeRecord> GetInode(Ino ino) const;
   Result<DentryValue> GetDentry(Ino parent, std::string_view name) const;
   Result<std::string> GetXattr(Ino ino, std::string_view name) const;
-  Result<RemoteMark> GetRemoteMark(uint64_t intent) const;
 
   // Calls fn(name, value, cookie) for entries of `parent` with cookie >= from,
   // in cookie order, until fn returns false.
