@@ -31,12 +31,18 @@ Status ClusterClient::PingAll() {
 Status ClusterClient::Read(Ino ino, uint64_t offset, std::span<uint8_t> out) {
   for (const ChunkSpan& span : SplitIntoChunks(offset, out.size(), placement_.chunk_size())) {
     ReadReq req{.ino = ino, .chunk = span.chunk, .offset = span.offset, .length = span.length};
-    BytesResp resp;
     RpcChannel* ch = Channel(placement_.ChunkServer(ino, span.chunk));
-    if (Status s = ch->Call(Op::kRead, req, &resp, true); !s.ok()) return s;
+    Result<Reply> r = ch->Call(Op::kRead, Encode(req), {}, true);
+    if (!r.ok()) return r.status();
+    if (r->status != 0) return Status::Error(r->status);
+    // The reply is a BytesResp; its bytes are copied once, straight from the
+    // received frame into the caller's buffer.
+    Reader reader(r->payload);
+    std::string_view data = reader.Bytes(span.length);
+    if (!reader.Done()) return Status::Error(EIO, "malformed READ reply from " + ch->name());
     uint8_t* dst = out.data() + (span.file_offset - offset);
-    size_t got = std::min<size_t>(resp.data.size(), span.length);
-    std::memcpy(dst, resp.data.data(), got);
+    size_t got = data.size();
+    std::memcpy(dst, data.data(), got);
     std::memset(dst + got, 0, span.length - got);  // a hole
   }
   return Status::Ok();

@@ -85,9 +85,12 @@ Entry NamespaceService::MakeEntry(const InodeRecord& rec) const {
 
 Status NamespaceService::Lookup(const LookupReq& req, Entry* out) const {
   if (Status s = CheckName(req.name); !s.ok()) return s;
-  if (Result<InodeRecord> dir = GetDir(req.parent); !dir.ok()) return dir.status();
   Result<DentryValue> d = meta_->GetDentry(req.parent, req.name);
-  if (!d.ok()) return d.status();
+  if (!d.ok()) {
+    // Only a miss needs the parent, to tell ENOTDIR (or EREMOTE) from ENOENT.
+    if (Result<InodeRecord> dir = GetDir(req.parent); !dir.ok()) return dir.status();
+    return d.status();
+  }
   *out = Entry{.ino = d->ino, .mode = d->mode};
   if (HomeOf(d->ino) == self_) {
     Result<InodeRecord> rec = meta_->GetInode(d->ino);
