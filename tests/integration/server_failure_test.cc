@@ -78,9 +78,6 @@ TEST_F(ServerFailureTest, ReadOfChunksOnAKilledServerFailsWithEioThenRecovers) {
 // No central metadata server: directories live on different servers, so with two of three
 // servers down some directories cannot be listed while others still can.
 TEST_F(ServerFailureTest, DirectoriesAreSpreadOverTheServers) {
-  GTEST_SKIP() << "directories are not spread over the servers yet: new inodes go to their "
-                  "parent's server, so all metadata lives on the root server (docs/design.md, "
-                  "'Current limitation'); this test checks the placement that lifts it";
   auto& cluster = StartCluster();
   auto& mount = cluster.AddMount({.timeout_ms = 2000});
   constexpr int kDirs = 30;

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "namespace_service.h"
+#include "server_core.h"
 #include "temp_dir.h"
 
 namespace sealfs {
@@ -27,17 +27,16 @@ class FsckTest : public ::testing::Test {
                                  .data_dir = dir_.path() + "/s" + std::to_string(id)});
     OpenStores();
     ServerStores& root = stores_[1];
-    fanout_ = std::make_unique<DataFanout>(
+    core_ = std::make_unique<ServerCore>(
         ClusterConfig{
             .version = 1, .chunk_size = config_.chunk_size, .servers = {config_.servers[0]}},
-        1, root.chunks.get(), std::chrono::seconds(1));
-    intents_ = std::make_unique<IntentRunner>(root.meta.get(), &locks_, fanout_.get());
-    ns_ = std::make_unique<NamespaceService>(root.meta.get(), &locks_, intents_.get(), 1);
+        1, root.meta.get(), root.chunks.get(), std::chrono::seconds(1));
+    ns_ = &core_->ns;
     EXPECT_TRUE(ns_->EnsureRoot(config_.RootIno()).ok());
   }
   ~FsckTest() override {
-    ns_.reset();
-    intents_.reset();
+    ns_ = nullptr;
+    core_.reset();
   }
   void OpenStores() {
     for (const ServerInfo& s : config_.servers) {
@@ -62,10 +61,8 @@ class FsckTest : public ::testing::Test {
   testing::TempDir dir_;
   ClusterConfig config_;
   std::map<ServerId, ServerStores> stores_;
-  StripeLocks locks_;
-  std::unique_ptr<DataFanout> fanout_;
-  std::unique_ptr<IntentRunner> intents_;
-  std::unique_ptr<NamespaceService> ns_;
+  std::unique_ptr<ServerCore> core_;
+  NamespaceService* ns_ = nullptr;
   std::string log_;
 };
 
@@ -123,7 +120,7 @@ TEST_F(FsckTest, PendingIntentIsNotDamageAndRepairFinishesIt) {
   ASSERT_TRUE(stores_[2].chunks->Write(f.ino, 0, 0, "data").ok());
   Attr a;
   ASSERT_TRUE(ns_->CommitWrite({.ino = f.ino, .min_size = 4}, &a).ok());
-  intents_->Stop();  // as if the server died right after acknowledging the unlink
+  core_->intents.Stop();  // as if the server died right after acknowledging the unlink
   UnlinkResp ur;
   ASSERT_TRUE(ns_->Unlink({.parent = config_.RootIno(), .name = "f"}, &ur).ok());
   Fsck::Report r = Check(false);

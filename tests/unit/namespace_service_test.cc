@@ -1,7 +1,5 @@
 // The metadata engine on a real LevelDB in a temporary directory, with a
 // one-server cluster (its data fan-out stays in-process).
-#include "namespace_service.h"
-
 #include <gtest/gtest.h>
 #include <linux/fs.h>
 #include <sys/stat.h>
@@ -10,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "server_core.h"
 #include "temp_dir.h"
 
 namespace sealfs {
@@ -31,15 +30,14 @@ class NamespaceServiceTest : public ::testing::Test {
   void Open() {
     meta_ = std::move(*MetaStore::Open(dir_.path() + "/meta", kSelf));
     chunks_ = std::move(*ChunkStore::Open(dir_.path() + "/chunks", config_.chunk_size));
-    fanout_ = std::make_unique<DataFanout>(config_, kSelf, chunks_.get(), std::chrono::seconds(1));
-    intents_ = std::make_unique<IntentRunner>(meta_.get(), &locks_, fanout_.get());
-    ns_ = std::make_unique<NamespaceService>(meta_.get(), &locks_, intents_.get(), kSelf);
+    core_ = std::make_unique<ServerCore>(config_, kSelf, meta_.get(), chunks_.get(),
+                                         std::chrono::seconds(1));
+    ns_ = &core_->ns;
     ASSERT_TRUE(ns_->EnsureRoot(kRoot).ok());
   }
   void Close() {
-    ns_.reset();
-    intents_.reset();
-    fanout_.reset();
+    ns_ = nullptr;
+    core_.reset();
     chunks_.reset();
     meta_.reset();
   }
@@ -90,12 +88,10 @@ class NamespaceServiceTest : public ::testing::Test {
 
   testing::TempDir dir_;
   ClusterConfig config_;
-  StripeLocks locks_;
   std::unique_ptr<MetaStore> meta_;
   std::unique_ptr<ChunkStore> chunks_;
-  std::unique_ptr<DataFanout> fanout_;
-  std::unique_ptr<IntentRunner> intents_;
-  std::unique_ptr<NamespaceService> ns_;
+  std::unique_ptr<ServerCore> core_;
+  NamespaceService* ns_ = nullptr;
 };
 
 TEST_F(NamespaceServiceTest, CreateLookupAndParentTimes) {

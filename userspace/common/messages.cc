@@ -46,6 +46,14 @@ const char* OpName(Op op) {
       return "PING";
     case Op::kPeerTruncChunks:
       return "PEER_TRUNC_CHUNKS";
+    case Op::kPeerPrepare:
+      return "PEER_PREPARE";
+    case Op::kPeerFinish:
+      return "PEER_FINISH";
+    case Op::kTxnStatus:
+      return "TXN_STATUS";
+    case Op::kPeerRenameLock:
+      return "PEER_RENAME_LOCK";
   }
   return "UNKNOWN";
 }

@@ -41,6 +41,10 @@ enum class Op : uint16_t {
   kPing = 20,
   // Server-to-server steps of cross-server operations (docs/design.md).
   kPeerTruncChunks = 102,
+  kPeerPrepare = 103,     // apply steps of a cross-server operation, undoably
+  kPeerFinish = 104,      // commit or undo the prepared steps of an operation
+  kTxnStatus = 105,       // to a coordinator: what became of an operation?
+  kPeerRenameLock = 106,  // to the root server: the cluster's directory-move lock
 };
 const char* OpName(Op op);
 
@@ -320,6 +324,81 @@ struct PeerTruncChunksReq {
   }
 };
 
+// One change a cross-server operation makes on one server (docs/design.md,
+// "Cross-server operations"). A participant applies it at PEER_PREPARE
+// together with what undoes it, and finishes or undoes it at PEER_FINISH.
+enum class StepKind : uint8_t {
+  kCreateInode = 1,  // attr: a new inode (a directory); the participant picks its number
+  kAddLink = 2,      // ino gains a link (not a directory)
+  kDropLink = 3,     // ino loses a link; at commit an inode left without links goes
+  kRemoveDir = 4,    // ino, an empty directory, goes at commit (link count 0 meanwhile)
+  kSetParent = 5,    // directory ino's parent pointer becomes `parent`
+  kPutEntry = 6,     // entry (parent, name) -> ino replaces `expect` (0: none)
+  kDeleteEntry = 7,  // entry (parent, name) -> ino goes
+};
+
+enum StepFlags : uint8_t {
+  kStepKeepOrphan = 1 << 0,  // kDropLink: keep an inode left without links (still open)
+};
+
+struct PeerStep {
+  uint8_t kind = 0;  // StepKind
+  uint8_t flags = 0;
+  Ino ino = 0;
+  Ino parent = 0;
+  std::string name;
+  Ino expect = 0;
+  int8_t dir_links = 0;  // entry steps: change of the parent directory's link count
+  Attr attr;             // kCreateInode
+  template <class V>
+  void Fields(V& v) {
+    v(kind, flags, ino, parent, name, expect, dir_links, attr);
+  }
+};
+
+struct PeerPrepareReq {
+  uint64_t txn = 0;  // the coordinator's operation id (its server id in the top bits)
+  std::vector<PeerStep> steps;
+  template <class V>
+  void Fields(V& v) {
+    v(txn, steps);
+  }
+};
+
+// Per step, the attributes of the inode it changed once prepared (the new
+// inode of kCreateInode); empty attributes for entry steps.
+struct PeerPrepareResp {
+  std::vector<Attr> attrs;
+  template <class V>
+  void Fields(V& v) {
+    v(attrs);
+  }
+};
+
+struct PeerFinishReq {
+  uint64_t txn = 0;
+  uint8_t commit = 0;  // 1: commit, 0: undo
+  template <class V>
+  void Fields(V& v) {
+    v(txn, commit);
+  }
+};
+
+enum class TxnState : uint8_t {
+  kUnknown = 0,    // never committed and no longer running: undo
+  kRunning = 1,    // the coordinator is still deciding: ask again later
+  kCommitted = 2,  // commit
+};
+
+struct RenameLockReq {
+  uint64_t owner = 0;   // an operation id
+  uint8_t acquire = 0;  // 1: acquire (EAGAIN while another owner holds it), 0: release
+  template <class V>
+  void Fields(V& v) {
+    v(owner, acquire);
+  }
+};
+
 // ---- codec ----
 
 namespace detail {
@@ -333,6 +412,7 @@ struct EncodeVisitor {
     (*this)(rest...);
   }
   void One(uint8_t& x) { w.U8(x); }
+  void One(int8_t& x) { w.U8(static_cast<uint8_t>(x)); }
   void One(uint16_t& x) { w.U16(x); }
   void One(uint32_t& x) { w.U32(x); }
   void One(uint64_t& x) { w.U64(x); }
@@ -359,6 +439,7 @@ struct DecodeVisitor {
     (*this)(rest...);
   }
   void One(uint8_t& x) { x = r.U8(); }
+  void One(int8_t& x) { x = static_cast<int8_t>(r.U8()); }
   void One(uint16_t& x) { x = r.U16(); }
   void One(uint32_t& x) { x = r.U32(); }
   void One(uint64_t& x) { x = r.U64(); }

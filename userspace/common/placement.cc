@@ -32,6 +32,10 @@ ServerId Placement::ChunkServer(Ino ino, uint64_t chunk_index) const {
   return Pick(HashPair(ino, chunk_index));
 }
 
+ServerId Placement::DirServer(Ino parent, std::string_view name) const {
+  return Pick(HashPair(parent, XXH3_64bits(name.data(), name.size())));
+}
+
 std::vector<ChunkSpan> SplitIntoChunks(uint64_t offset, uint64_t length, uint64_t chunk_size) {
   std::vector<ChunkSpan> spans;
   uint64_t end = offset + length;

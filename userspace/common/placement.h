@@ -2,9 +2,10 @@
 //
 // - An inode's attributes live on its home server, encoded in the inode
 //   number (ino.h). A directory's entries live on the directory's home server.
-// - New inodes are created on their parent directory's server, so create is
-//   a single-server operation (docs/design.md: spreading new directories over
-//   the ring is the planned next step).
+// - A new directory is placed on the server the ring picks for (parent,
+//   name), so directories, and the files in them, spread over the cluster.
+//   Other new inodes are created on their parent directory's server, so
+//   creating a file is a single-server operation.
 // - File data is cut into fixed-size chunks; chunk i of inode n lives on the
 //   server the ring picks for (n, i), so a large file uses every server.
 //
@@ -29,6 +30,7 @@ class Placement {
   explicit Placement(const ClusterConfig& config);
 
   ServerId ChunkServer(Ino ino, uint64_t chunk_index) const;
+  ServerId DirServer(Ino parent, std::string_view name) const;
   uint64_t chunk_size() const { return chunk_size_; }
   uint64_t version() const { return version_; }
 

@@ -27,8 +27,12 @@ class Writer {
     Raw(s.data(), s.size());
   }
   void Raw(const void* p, size_t n) {
-    const auto* b = static_cast<const uint8_t*>(p);
-    out_->insert(out_->end(), b, b + n);
+    if (n == 0) return;
+    // resize + memcpy rather than insert(): GCC 12 warns falsely about
+    // insert() into an empty vector (-Wstringop-overflow).
+    size_t at = out_->size();
+    out_->resize(at + n);
+    std::memcpy(out_->data() + at, p, n);
   }
 
  private:

@@ -1,5 +1,6 @@
 #include "intent_runner.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <vector>
@@ -56,6 +57,18 @@ Status IntentRunner::Execute(const IntentRecord& rec) {
         inode->attr.blocks -= std::min<uint64_t>(inode->attr.blocks, static_cast<uint64_t>(*freed));
         b.PutInode(*inode);
       }
+      b.DeleteIntent(rec.id);
+      return meta_->Commit(&b);
+    }
+    case IntentKind::kFinishPeers: {
+      for (ServerId peer : rec.peers) {
+        RpcChannel* ch = fanout_->Peer(peer);
+        if (!ch) return Status::Error(EIO, fmt::format("server {} is not a member", peer));
+        PeerFinishReq req{.txn = rec.id, .commit = 1};
+        Empty resp;
+        if (Status s = ch->Call(Op::kPeerFinish, req, &resp, true); !s.ok()) return s;
+      }
+      MetaStore::Batch b;
       b.DeleteIntent(rec.id);
       return meta_->Commit(&b);
     }

@@ -19,8 +19,9 @@
 namespace sealfs {
 
 enum class IntentKind : uint16_t {
-  kDropData = 1,   // ino: delete every chunk (the inode is gone)
-  kTruncData = 2,  // ino, size: drop chunk bytes at or beyond size
+  kDropData = 1,     // ino: delete every chunk (the inode is gone)
+  kTruncData = 2,    // ino, size: drop chunk bytes at or beyond size
+  kFinishPeers = 3,  // id: a committed operation; tell `peers` to commit their steps
 };
 
 class IntentRunner {

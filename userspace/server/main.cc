@@ -8,13 +8,11 @@
 
 #include "chunk_store.h"
 #include "cluster_config.h"
-#include "data_fanout.h"
-#include "intent_runner.h"
 #include "logging.h"
 #include "meta_store.h"
-#include "namespace_service.h"
 #include "request_handler.h"
 #include "rpc_server.h"
+#include "server_core.h"
 
 using namespace sealfs;
 
@@ -82,21 +80,21 @@ int main(int argc, char** argv) {
   asio::io_context io;
   auto work = asio::make_work_guard(io);
   asio::thread_pool pool(static_cast<size_t>(workers));
+  asio::thread_pool peer_pool(4);
   std::vector<std::thread> io_threads;
   for (int i = 0; i < 2; ++i) io_threads.emplace_back([&] { io.run(); });
 
-  StripeLocks locks;
-  DataFanout fanout(*config, me->id, chunks->get(), std::chrono::milliseconds(timeout_ms));
-  IntentRunner intents(meta->get(), &locks, &fanout);
-  NamespaceService ns(meta->get(), &locks, &intents, me->id);
+  ServerCore core(*config, me->id, meta->get(), chunks->get(),
+                  std::chrono::milliseconds(timeout_ms));
+  NamespaceService& ns = core.ns;
   if (me->id == config->RootServer()) {
     if (Status s = ns.EnsureRoot(config->RootIno()); !s.ok()) {
       spdlog::error("cannot create the root directory: {}", s.ToString());
       return 1;
     }
   }
-  RequestHandler handler(&ns, chunks->get(), config->version);
-  RpcServer server(io, pool, &handler);
+  RequestHandler handler(&ns, chunks->get(), &core.participant, &core.coordinator, config->version);
+  RpcServer server(io, pool, peer_pool, &handler);
   if (Status s = server.Listen(me->address, me->port); !s.ok()) {
     spdlog::error("{}", s.message());
     work.reset();
@@ -111,8 +109,9 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   spdlog::info("stopping on signal {}", sig);
   server.Stop();
-  intents.Stop();
+  core.Stop();
   pool.join();
+  peer_pool.join();
   work.reset();
   io.stop();
   for (auto& t : io_threads) t.join();

@@ -103,6 +103,12 @@ void MetaStore::Batch::PutIntent(const IntentRecord& rec) {
   batch_.Put(Key('N', rec.id), EncodeValue(rec));
 }
 void MetaStore::Batch::DeleteIntent(uint64_t id) { batch_.Delete(Key('N', id)); }
+void MetaStore::Batch::PutPrepared(uint64_t seq, const PreparedStep& rec) {
+  batch_.Put(Key('R', rec.txn, seq), EncodeValue(rec));
+}
+void MetaStore::Batch::DeletePrepared(uint64_t txn, uint64_t seq) {
+  batch_.Delete(Key('R', txn, seq));
+}
 void MetaStore::Batch::PutOrphan(Ino ino) { batch_.Put(Key('O', ino), ""); }
 void MetaStore::Batch::DeleteOrphan(Ino ino) { batch_.Delete(Key('O', ino)); }
 void MetaStore::Batch::PutCounter(std::string_view name, uint64_t value) {
@@ -283,6 +289,26 @@ void MetaStore::ScanIntents(const std::function<void(const IntentRecord&)>& fn) 
   ScanPrefix(db_.get(), "N", "N", [&](const leveldb::Slice&, const leveldb::Slice& v) {
     IntentRecord rec;
     if (Decode(AsBytes(v), &rec)) fn(rec);
+    return true;
+  });
+}
+
+Result<IntentRecord> MetaStore::GetIntent(uint64_t id) const {
+  std::string raw;
+  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('N', id), &raw)); !s.ok())
+    return s;
+  IntentRecord rec;
+  if (Status s = DecodeValue(raw, &rec, "intent"); !s.ok()) return s;
+  return rec;
+}
+
+void MetaStore::ScanPrepared(uint64_t txn,
+                             const std::function<void(uint64_t, const PreparedStep&)>& fn) const {
+  std::string prefix = txn == 0 ? std::string("R") : Key('R', txn);
+  ScanPrefix(db_.get(), prefix, prefix, [&](const leveldb::Slice& k, const leveldb::Slice& v) {
+    PreparedStep rec;
+    if (k.size() == 17 && Decode(AsBytes(v), &rec))
+      fn(ReadBE64(std::string_view(k.data() + 9, 8)), rec);
     return true;
   });
 }

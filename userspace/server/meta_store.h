@@ -6,6 +6,7 @@
 //   E <parent> <cookie>      -> name               (readdir order, stable cookies)
 //   X <ino> <name>           -> xattr value
 //   N <intent id>            -> IntentRecord       (cross-server operations in flight)
+//   R <txn id> <seq>         -> PreparedStep       (steps prepared for another server's operation)
 //   O <ino>                  -> ""                 (orphan: no links, still open)
 //   M <name>                 -> counters and identity
 // A mutation is a Batch committed with one synced LevelDB write: it is
@@ -63,9 +64,27 @@ struct IntentRecord {
   Ino ino2 = 0;
   uint32_t mode = 0;
   uint64_t size = 0;
+  std::vector<uint16_t> peers;  // servers holding prepared steps of this operation
   template <class V>
   void Fields(V& v) {
-    v(id, kind, parent, name, parent2, name2, ino, ino2, mode, size);
+    v(id, kind, parent, name, parent2, name2, ino, ino2, mode, size, peers);
+  }
+};
+
+// A step this server prepared for another server's operation, with what
+// undoes it (docs/design.md, "Cross-server operations").
+struct PreparedStep {
+  uint64_t txn = 0;
+  PeerStep step;         // as applied (kCreateInode: with the inode number chosen)
+  DentryValue entry;     // kPutEntry: the entry written; kDeleteEntry: the entry removed
+  uint8_t replaced = 0;  // kPutEntry: 1 when `victim` was overwritten
+  DentryValue victim;
+  uint32_t old_nlink = 0;  // kRemoveDir
+  Ino old_parent = 0;      // kSetParent
+  int64_t prepared_ns = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(txn, step, entry, replaced, victim, old_nlink, old_parent, prepared_ns);
   }
 };
 
@@ -83,6 +102,8 @@ class MetaStore {
     void DeleteXattr(Ino ino, std::string_view name);
     void PutIntent(const IntentRecord& rec);
     void DeleteIntent(uint64_t id);
+    void PutPrepared(uint64_t seq, const PreparedStep& rec);
+    void DeletePrepared(uint64_t txn, uint64_t seq);
     void PutOrphan(Ino ino);
     void DeleteOrphan(Ino ino);
     void PutCounter(std::string_view name, uint64_t value);
@@ -112,6 +133,10 @@ class MetaStore {
   // Calls fn(parent, cookie, name) for every readdir index key.
   void ScanCookieIndex(const std::function<void(Ino, uint64_t, std::string_view)>& fn) const;
   void ScanIntents(const std::function<void(const IntentRecord&)>& fn) const;
+  Result<IntentRecord> GetIntent(uint64_t id) const;
+  // Calls fn(seq, step) for the prepared steps of `txn` (0: of every operation).
+  void ScanPrepared(uint64_t txn,
+                    const std::function<void(uint64_t, const PreparedStep&)>& fn) const;
   void ScanOrphans(const std::function<void(Ino)>& fn) const;
 
   // Deletes every xattr of `ino` into the batch.

@@ -33,15 +33,15 @@ void Touch(Attr* a, int64_t now) { a->mtime_ns = a->ctime_ns = now; }
 
 }  // namespace
 
-int64_t NowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
-NamespaceService::NamespaceService(MetaStore* meta, StripeLocks* locks, IntentRunner* intents,
-                                   ServerId self)
-    : meta_(meta), locks_(locks), intents_(intents), self_(self) {}
+NamespaceService::NamespaceService(const Deps& deps, ServerId self)
+    : meta_(deps.meta),
+      locks_(deps.locks),
+      intents_(deps.intents),
+      applier_(deps.applier),
+      coord_(deps.coordinator),
+      participant_(deps.participant),
+      placement_(deps.placement),
+      self_(self) {}
 
 Status NamespaceService::EnsureRoot(Ino root) {
   StripeLocks::Guard g(locks_, {root});
@@ -79,6 +79,14 @@ Result<InodeRecord> NamespaceService::GetDir(Ino ino) const {
   return rec;
 }
 
+Result<InodeRecord*> NamespaceService::GetDir(InodeCache* inodes, Ino ino) const {
+  if (Status s = CheckLocal(ino); !s.ok()) return s;
+  Result<InodeRecord*> rec = inodes->Get(ino);
+  if (!rec.ok()) return rec;
+  if (!IsDir((*rec)->attr.mode)) return Status::Error(ENOTDIR);
+  return rec;
+}
+
 Entry NamespaceService::MakeEntry(const InodeRecord& rec) const {
   return Entry{.ino = rec.attr.ino, .mode = rec.attr.mode, .has_attr = 1, .attr = rec.attr};
 }
@@ -109,14 +117,6 @@ Status NamespaceService::Getattr(Ino ino, Attr* out) const {
   if (!rec.ok()) return rec.status();
   *out = rec->attr;
   return Status::Ok();
-}
-
-Status NamespaceService::CommitWithIntents(MetaStore::Batch* b,
-                                           const std::vector<IntentRecord>& intents) {
-  for (const IntentRecord& i : intents) b->PutIntent(i);
-  Status s = meta_->Commit(b);
-  if (s.ok() && !intents.empty()) intents_->Kick();
-  return s;
 }
 
 Status NamespaceService::Setattr(const SetattrReq& req, Attr* out) {
@@ -172,6 +172,107 @@ Status NamespaceService::Setattr(const SetattrReq& req, Attr* out) {
   return Status::Ok();
 }
 
+namespace {
+
+// A bounded wait for other operations' prepared steps to settle.
+class BusyWait {
+ public:
+  // Sleeps a little; false once the wait has lasted too long.
+  bool Again() {
+    if (std::chrono::steady_clock::now() > deadline_) return false;
+    std::this_thread::sleep_for(pause_);
+    pause_ = std::min(pause_ * 2, std::chrono::milliseconds(20));
+    return true;
+  }
+  static Status Timeout() {
+    return Status::Error(EBUSY, "another operation on the same files is still in flight");
+  }
+
+ private:
+  std::chrono::steady_clock::time_point deadline_ =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::chrono::milliseconds pause_{1};
+};
+
+// Runs `once` until it stops asking for a retry (EAGAIN: an entry changed
+// under it, or another operation's prepared steps are in the way); `once`
+// holds no lock between attempts.
+template <class Fn>
+Status Retrying(Fn once) {
+  for (BusyWait wait;;) {
+    Status s = once();
+    if (s.err() != EAGAIN) return s;
+    if (!wait.Again()) return BusyWait::Timeout();
+  }
+}
+
+Attr NewInodeAttr(const MknodReq& req, const Attr& parent) {
+  const uint32_t type = req.mode & S_IFMT;
+  const int64_t now = NowNs();
+  Attr a{.mode = req.mode, .uid = req.uid, .gid = req.gid, .rdev = req.rdev};
+  if (parent.mode & S_ISGID) {  // BSD group semantics of set-gid directories
+    a.gid = parent.gid;
+    if (type == S_IFDIR) a.mode |= S_ISGID;
+  }
+  a.nlink = type == S_IFDIR ? 2 : 1;
+  a.atime_ns = a.mtime_ns = a.ctime_ns = now;
+  if (type == S_IFDIR) a.parent = parent.ino;
+  if (type == S_IFLNK) a.size = req.symlink.size();
+  return a;
+}
+
+PeerStep Step(StepKind kind, Ino ino) {
+  return PeerStep{.kind = static_cast<uint8_t>(kind), .ino = ino};
+}
+
+PeerStep EntryStep(StepKind kind, Ino parent, const std::string& name, Ino ino, uint32_t mode,
+                   int dir_links, Ino expect = 0) {
+  return PeerStep{.kind = static_cast<uint8_t>(kind),
+                  .ino = ino,
+                  .parent = parent,
+                  .name = name,
+                  .expect = expect,
+                  .dir_links = static_cast<int8_t>(dir_links),
+                  .attr = Attr{.mode = mode}};
+}
+
+}  // namespace
+
+Status NamespaceService::Execute(Txn* txn, Steps steps, InodeCache* inodes,
+                                 std::vector<Attr>* attrs,
+                                 const std::function<Status()>& before_commit) {
+  attrs->assign(steps.size(), Attr{});
+  std::map<ServerId, std::vector<size_t>> remote;
+  std::vector<size_t> local_index;
+  std::vector<PeerStep> local;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i].first == self_) {
+      local_index.push_back(i);
+      local.push_back(steps[i].second);
+    } else {
+      remote[steps[i].first].push_back(i);
+    }
+  }
+  for (const auto& [server, index] : remote) {
+    std::vector<PeerStep> batch;
+    for (size_t i : index) batch.push_back(steps[i].second);
+    Result<std::vector<Attr>> done = txn->Prepare(server, std::move(batch));
+    if (!done.ok()) return done.status();
+    for (size_t k = 0; k < index.size(); ++k) (*attrs)[index[k]] = (*done)[k];
+  }
+  MetaStore::Batch b;
+  std::vector<IntentRecord> intents;
+  std::vector<Attr> local_attrs;
+  if (Status s = applier_->ApplyLocal(&local, inodes, &b, &intents, &local_attrs); !s.ok())
+    return s;
+  for (size_t k = 0; k < local_index.size(); ++k) (*attrs)[local_index[k]] = local_attrs[k];
+  if (before_commit) {
+    if (Status s = before_commit(); !s.ok()) return s;
+  }
+  inodes->Flush(&b);
+  return txn->Commit(&b, intents);
+}
+
 Status NamespaceService::Mknod(const MknodReq& req, Entry* out) {
   if (Status s = CheckName(req.name); !s.ok()) return s;
   uint32_t type = req.mode & S_IFMT;
@@ -180,124 +281,138 @@ Status NamespaceService::Mknod(const MknodReq& req, Entry* out) {
     return Status::Error(EINVAL, "unknown file type");
   if (type == S_IFLNK && (req.symlink.empty() || req.symlink.size() > kSymlinkMax))
     return Status::Error(req.symlink.empty() ? ENOENT : ENAMETOOLONG);
-
-  StripeLocks::Guard g(locks_, {req.parent});
-  Result<InodeRecord> parent = GetDir(req.parent);
-  if (!parent.ok()) return parent.status();
-  if (parent->attr.nlink == 0) return Status::Error(ENOENT, "directory was removed");
-  Result<DentryValue> existing = meta_->GetDentry(req.parent, req.name);
-  if (existing.ok()) return Status::Error(EEXIST);
-  if (existing.err() != ENOENT) return existing.status();
-  Result<Ino> ino = meta_->AllocateIno();
-  if (!ino.ok()) return ino.status();
-
-  int64_t now = NowNs();
-  InodeRecord rec;
-  Attr& a = rec.attr;
-  a.ino = *ino;
-  a.mode = req.mode;
-  a.uid = req.uid;
-  a.gid = req.gid;
-  if (parent->attr.mode & S_ISGID) {  // BSD group semantics of set-gid directories
-    a.gid = parent->attr.gid;
-    if (type == S_IFDIR) a.mode |= S_ISGID;
-  }
-  a.nlink = type == S_IFDIR ? 2 : 1;
-  a.rdev = req.rdev;
-  a.atime_ns = a.mtime_ns = a.ctime_ns = now;
-  if (type == S_IFDIR) a.parent = req.parent;
-  if (type == S_IFLNK) {
-    rec.symlink = req.symlink;
-    a.size = req.symlink.size();
-  }
-
-  DentryValue d{.ino = *ino, .mode = a.mode, .cookie = parent->next_cookie++};
-  Touch(&parent->attr, now);
-  if (type == S_IFDIR) parent->attr.nlink++;
-  MetaStore::Batch b;
-  b.PutInode(rec);
-  b.PutInode(*parent);
-  b.PutDentry(req.parent, req.name, d);
-  if (Status s = meta_->Commit(&b); !s.ok()) return s;
-  meta_->AdjustInodeCount(1);
-  *out = MakeEntry(rec);
-  return Status::Ok();
+  // Directories spread over the cluster; everything else stays with its parent.
+  const ServerId home = type == S_IFDIR ? placement_->DirServer(req.parent, req.name) : self_;
+  return Retrying([&] { return MknodOnce(req, home, out); });
 }
 
-void NamespaceService::DropLink(InodeRecord* rec, bool keep_orphan, int64_t now,
-                                MetaStore::Batch* b, std::vector<IntentRecord>* intents) {
-  Attr& a = rec->attr;
-  if (a.nlink > 0) a.nlink--;
-  a.ctime_ns = now;
-  if (a.nlink > 0 || keep_orphan) {
-    b->PutInode(*rec);
-    if (a.nlink == 0) b->PutOrphan(a.ino);
-    return;
-  }
-  b->DeleteInode(a.ino);
-  meta_->DeleteAllXattrs(a.ino, b);
-  meta_->AdjustInodeCount(-1);
-  if (S_ISREG(a.mode) && (a.size > 0 || a.blocks > 0)) {
-    Result<uint64_t> id = meta_->AllocateIntentId();
-    if (id.ok())
-      intents->push_back(IntentRecord{
-          .id = *id, .kind = static_cast<uint16_t>(IntentKind::kDropData), .ino = a.ino});
-    else
-      spdlog::error("cannot record data removal of {:#x}: {}; sealfs-fsck will find its chunks",
-                    a.ino, id.status().ToString());
+Status NamespaceService::MknodOnce(const MknodReq& req, ServerId home, Entry* out) {
+  const uint32_t type = req.mode & S_IFMT;
+  {
+    Txn txn(coord_);
+    StripeLocks::Guard g(locks_, {req.parent});
+    InodeCache inodes(meta_);
+    Result<InodeRecord*> parent = GetDir(&inodes, req.parent);
+    if (!parent.ok()) return parent.status();
+    if ((*parent)->attr.nlink == 0) return Status::Error(ENOENT, "directory was removed");
+    Result<DentryValue> existing = meta_->GetDentry(req.parent, req.name);
+    if (existing.ok()) return Status::Error(EEXIST);
+    if (existing.err() != ENOENT) return existing.status();
+    if (participant_->Busy({}, {{req.parent, req.name}})) return Status::Error(EAGAIN);
+
+    PeerStep create = Step(StepKind::kCreateInode, 0);
+    create.attr = NewInodeAttr(req, (*parent)->attr);
+    Steps steps;
+    InodeRecord rec;
+    if (home == self_) {
+      Result<Ino> ino = meta_->AllocateIno();
+      if (!ino.ok()) return ino.status();
+      create.ino = create.attr.ino = *ino;
+      if (type == S_IFLNK) {
+        // The target is part of the record, written here rather than by the step.
+        rec.attr = create.attr;
+        rec.symlink = req.symlink;
+        inodes.Put(rec);
+        meta_->AdjustInodeCount(1);
+      } else {
+        steps.emplace_back(self_, create);
+      }
+    } else {
+      // The new directory's number comes from its home server.
+      Result<std::vector<Attr>> made = txn.Prepare(home, {create});
+      if (!made.ok()) return made.status();
+      create.attr = (*made)[0];
+    }
+    steps.emplace_back(self_, EntryStep(StepKind::kPutEntry, req.parent, req.name, create.attr.ino,
+                                        create.attr.mode, type == S_IFDIR));
+    std::vector<Attr> attrs;
+    Status s = Execute(&txn, std::move(steps), &inodes, &attrs);
+    if (!s.ok()) return s;
+    rec.attr = create.attr;
+    *out = MakeEntry(rec);
+    return Status::Ok();
   }
 }
 
 Status NamespaceService::Unlink(const UnlinkReq& req, UnlinkResp* out) {
   if (Status s = CheckName(req.name); !s.ok()) return s;
+  return Retrying([&] { return UnlinkOnce(req, out); });
+}
+
+Status NamespaceService::UnlinkOnce(const UnlinkReq& req, UnlinkResp* out) {
   const bool rmdir = req.flags & kUnlinkDir;
-  for (;;) {
+  {
     Result<DentryValue> peek = meta_->GetDentry(req.parent, req.name);
     if (!peek.ok()) {
       if (Result<InodeRecord> dir = GetDir(req.parent); !dir.ok()) return dir.status();
       return peek.status();
     }
-    StripeLocks::Guard g(locks_, {req.parent, peek->ino});
-    Result<InodeRecord> parent = GetDir(req.parent);
-    if (!parent.ok()) return parent.status();
+    const Ino victim = peek->ino;
+    const ServerId home = HomeOf(victim);
+    Txn txn(coord_);
+    StripeLocks::Guard g(locks_, {req.parent, home == self_ ? victim : 0});
+    InodeCache inodes(meta_);
+    if (Result<InodeRecord*> parent = GetDir(&inodes, req.parent); !parent.ok())
+      return parent.status();
     Result<DentryValue> d = meta_->GetDentry(req.parent, req.name);
     if (!d.ok()) return d.status();
-    if (d->ino != peek->ino) continue;  // replaced while we were not holding its lock
-    if (Status s = CheckLocal(d->ino); !s.ok()) return s;
-    Result<InodeRecord> child = meta_->GetInode(d->ino);
-    if (!child.ok()) return child.status();
+    if (d->ino != victim)
+      return Status::Error(EAGAIN);  // replaced while we were not holding its lock
+    if (rmdir && !IsDir(d->mode)) return Status::Error(ENOTDIR);
+    if (!rmdir && IsDir(d->mode)) return Status::Error(EISDIR);
 
-    int64_t now = NowNs();
-    MetaStore::Batch b;
-    std::vector<IntentRecord> intents;
-    if (rmdir) {
-      if (!IsDir(child->attr.mode)) return Status::Error(ENOTDIR);
-      if (!meta_->DirectoryEmpty(d->ino)) return Status::Error(ENOTEMPTY);
-      b.DeleteInode(d->ino);
-      meta_->DeleteAllXattrs(d->ino, &b);
-      meta_->AdjustInodeCount(-1);
-      parent->attr.nlink--;
-    } else {
-      if (IsDir(child->attr.mode)) return Status::Error(EISDIR);
-      DropLink(&*child, req.flags & kUnlinkKeepOrphan, now, &b, &intents);
-      out->orphaned = child->attr.nlink == 0 && (req.flags & kUnlinkKeepOrphan);
-    }
-    out->ino = d->ino;
-    b.DeleteDentry(req.parent, req.name, d->cookie);
-    Touch(&parent->attr, now);
-    b.PutInode(*parent);
-    return CommitWithIntents(&b, intents);
+    PeerStep drop = Step(rmdir ? StepKind::kRemoveDir : StepKind::kDropLink, victim);
+    if (req.flags & kUnlinkKeepOrphan) drop.flags = kStepKeepOrphan;
+    Steps steps{{home, drop},
+                {self_, EntryStep(StepKind::kDeleteEntry, req.parent, req.name, victim, d->mode,
+                                  rmdir ? -1 : 0)}};
+    if (participant_->Busy({victim}, {{req.parent, req.name}})) return Status::Error(EAGAIN);
+    std::vector<Attr> attrs;
+    if (Status s = Execute(&txn, std::move(steps), &inodes, &attrs); !s.ok()) return s;
+    out->ino = victim;
+    out->orphaned = !rmdir && attrs[0].nlink == 0 && (req.flags & kUnlinkKeepOrphan);
+    return Status::Ok();
   }
+}
+
+Result<Entry> NamespaceService::PeekEntry(Ino parent, const std::string& name) const {
+  if (HomeOf(parent) == self_) {
+    Result<DentryValue> d = meta_->GetDentry(parent, name);
+    if (!d.ok()) {
+      if (Result<InodeRecord> dir = GetDir(parent); !dir.ok()) return dir.status();
+      return d.status();
+    }
+    return Entry{.ino = d->ino, .mode = d->mode};
+  }
+  RpcChannel* ch = coord_->Peer(HomeOf(parent));
+  if (!ch) return Status::Error(EIO, fmt::format("inode {:#x} has no server", parent));
+  LookupReq q{.parent = parent, .name = name};
+  Entry e;
+  if (Status s = ch->Call(Op::kLookup, q, &e, true); !s.ok()) return s;
+  return e;
+}
+
+Result<Attr> NamespaceService::AttrAnywhere(Ino ino) const {
+  if (HomeOf(ino) == self_) {
+    Result<InodeRecord> rec = meta_->GetInode(ino);
+    if (!rec.ok()) return rec.status();
+    return rec->attr;
+  }
+  RpcChannel* ch = coord_->Peer(HomeOf(ino));
+  if (!ch) return Status::Error(EIO, fmt::format("inode {:#x} has no server", ino));
+  InoReq q{ino};
+  Attr a;
+  if (Status s = ch->Call(Op::kGetattr, q, &a, true); !s.ok()) return s;
+  return a;
 }
 
 Result<bool> NamespaceService::IsAncestor(Ino maybe_ancestor, Ino dir) const {
   for (int depth = 0; depth < kMaxDepth; ++depth) {
     if (dir == maybe_ancestor) return true;
-    if (Status s = CheckLocal(dir); !s.ok()) return s;
-    Result<InodeRecord> rec = meta_->GetInode(dir);
-    if (!rec.ok()) return rec.status();
-    if (rec->attr.parent == dir || rec->attr.parent == 0) return false;  // reached the root
-    dir = rec->attr.parent;
+    Result<Attr> a = AttrAnywhere(dir);
+    if (!a.ok()) return a.status();
+    if (a->parent == dir || a->parent == 0) return false;  // reached the root
+    dir = a->parent;
   }
   return Status::Error(ELOOP, "directory chain too deep");
 }
@@ -306,115 +421,133 @@ Status NamespaceService::Rename(const RenameReq& req, UnlinkResp* out) {
   if (Status s = CheckName(req.src_name); !s.ok()) return s;
   if (Status s = CheckName(req.dst_name); !s.ok()) return s;
   if (req.flags & ~(RENAME_NOREPLACE | kRenameKeepOrphan)) return Status::Error(EINVAL);
+  return Retrying([&] { return RenameOnce(req, out); });
+}
+
+Status NamespaceService::RenameOnce(const RenameReq& req, UnlinkResp* out) {
   const bool noreplace = req.flags & RENAME_NOREPLACE;
-  const bool keep_orphan = req.flags & kRenameKeepOrphan;
+  const Ino sp = req.src_parent, dp = req.dst_parent;
+  {
+    Result<Entry> src_peek = PeekEntry(sp, req.src_name);
+    if (!src_peek.ok()) return src_peek.status();
+    Result<Entry> dst_peek = PeekEntry(dp, req.dst_name);
+    if (!dst_peek.ok() && dst_peek.err() != ENOENT) return dst_peek.status();
+    const Ino moved = src_peek->ino;
+    const Ino victim = dst_peek.ok() ? dst_peek->ino : 0;
+    const uint32_t moved_mode = src_peek->mode;
+    const uint32_t victim_mode = dst_peek.ok() ? dst_peek->mode : 0;
+    const bool moves_dir = IsDir(moved_mode) && sp != dp;
 
-  for (;;) {
-    Result<DentryValue> src_peek = meta_->GetDentry(req.src_parent, req.src_name);
-    if (!src_peek.ok()) {
-      if (Result<InodeRecord> dir = GetDir(req.src_parent); !dir.ok()) return dir.status();
-      return src_peek.status();
-    }
-    Result<DentryValue> dst_peek = meta_->GetDentry(req.dst_parent, req.dst_name);
-    Ino dst_peek_ino = dst_peek.ok() ? dst_peek->ino : 0;
-    const bool moves_dir = IsDir(src_peek->mode) && req.src_parent != req.dst_parent;
+    if (sp == dp && req.src_name == req.dst_name) return Status::Ok();
+    if (victim != 0 && noreplace) return Status::Error(EEXIST);
+    if (victim == moved) return Status::Ok();  // two links to one inode
+    if (victim != 0 && IsDir(moved_mode) && !IsDir(victim_mode)) return Status::Error(ENOTDIR);
+    if (victim != 0 && !IsDir(moved_mode) && IsDir(victim_mode)) return Status::Error(EISDIR);
 
-    std::unique_lock<std::mutex> rename_lock(rename_mu_, std::defer_lock);
-    if (moves_dir) rename_lock.lock();
-    StripeLocks::Guard g(locks_, {req.src_parent, req.dst_parent, src_peek->ino, dst_peek_ino});
-
-    Result<InodeRecord> sp = GetDir(req.src_parent);
-    if (!sp.ok()) return sp.status();
-    Result<InodeRecord> dp_rec = req.dst_parent == req.src_parent ? sp : GetDir(req.dst_parent);
-    if (!dp_rec.ok()) return dp_rec.status();
-    Result<DentryValue> src = meta_->GetDentry(req.src_parent, req.src_name);
-    if (!src.ok()) return src.status();
-    Result<DentryValue> dst = meta_->GetDentry(req.dst_parent, req.dst_name);
-    if (src->ino != src_peek->ino || (dst.ok() ? dst->ino : 0) != dst_peek_ino) continue;
-    if (dst_peek_ino == 0 && dst.err() != ENOENT) return dst.status();
-
-    if (req.src_parent == req.dst_parent && req.src_name == req.dst_name) return Status::Ok();
-    if (dst.ok() && noreplace) return Status::Error(EEXIST);
-    if (dst.ok() && dst->ino == src->ino) return Status::Ok();  // two links to one inode
+    // Moving a directory to another parent takes the cluster's move lock
+    // (held across the loop check and the commit), as the VFS does per file system.
+    std::unique_ptr<DirMoveLock> move_lock;
     if (moves_dir) {
-      Result<bool> loop = IsAncestor(src->ino, req.dst_parent);
+      Result<std::unique_ptr<DirMoveLock>> l = DirMoveLock::Acquire(coord_);
+      if (!l.ok()) return l.status();
+      move_lock = std::move(*l);
+    }
+    auto local = [&](Ino ino) { return HomeOf(ino) == self_ ? ino : 0; };
+    Txn txn(coord_);
+    StripeLocks::Guard g(locks_, {sp, local(dp), local(moved), local(victim)});
+    InodeCache inodes(meta_);
+    if (Result<InodeRecord*> dir = GetDir(&inodes, sp); !dir.ok()) return dir.status();
+    Result<DentryValue> src = meta_->GetDentry(sp, req.src_name);
+    if (!src.ok()) return src.status();
+    if (src->ino != moved) return Status::Error(EAGAIN);
+    if (local(dp)) {
+      if (Result<InodeRecord*> dir = GetDir(&inodes, dp); !dir.ok()) return dir.status();
+      Result<DentryValue> dst = meta_->GetDentry(dp, req.dst_name);
+      if ((dst.ok() ? dst->ino : 0) != victim) return Status::Error(EAGAIN);
+    }
+    if (moves_dir) {
+      Result<bool> loop = IsAncestor(moved, dp);
       if (!loop.ok()) return loop.status();
       if (*loop) return Status::Error(EINVAL, "cannot move a directory into itself");
     }
-    if (Status s = CheckLocal(src->ino); !s.ok()) return s;
-    Result<InodeRecord> moved = meta_->GetInode(src->ino);
-    if (!moved.ok()) return moved.status();
-
-    // One parent record when both names are in the same directory.
-    InodeRecord& src_parent = *sp;
-    InodeRecord& dst_parent = req.dst_parent == req.src_parent ? *sp : *dp_rec;
-    int64_t now = NowNs();
-    MetaStore::Batch b;
-    std::vector<IntentRecord> intents;
-
-    if (dst.ok()) {
-      if (Status s = CheckLocal(dst->ino); !s.ok()) return s;
-      Result<InodeRecord> victim = meta_->GetInode(dst->ino);
-      if (!victim.ok()) return victim.status();
-      if (IsDir(moved->attr.mode) && !IsDir(victim->attr.mode)) return Status::Error(ENOTDIR);
-      if (!IsDir(moved->attr.mode) && IsDir(victim->attr.mode)) return Status::Error(EISDIR);
-      if (IsDir(victim->attr.mode)) {
-        if (!meta_->DirectoryEmpty(victim->attr.ino)) return Status::Error(ENOTEMPTY);
-        b.DeleteInode(victim->attr.ino);
-        meta_->DeleteAllXattrs(victim->attr.ino, &b);
-        meta_->AdjustInodeCount(-1);
-        dst_parent.attr.nlink--;
-      } else {
-        DropLink(&*victim, keep_orphan, now, &b, &intents);
-        out->ino = victim->attr.ino;
-        out->orphaned = victim->attr.nlink == 0 && keep_orphan;
-      }
-      b.DeleteDentry(req.dst_parent, req.dst_name, dst->cookie);
+    if (!IsDir(moved_mode) && local(moved)) {
+      if (Result<InodeRecord*> rec = inodes.Get(moved); rec.ok()) (*rec)->attr.ctime_ns = NowNs();
     }
 
-    b.DeleteDentry(req.src_parent, req.src_name, src->cookie);
-    DentryValue nd{.ino = src->ino, .mode = src->mode, .cookie = dst_parent.next_cookie++};
-    b.PutDentry(req.dst_parent, req.dst_name, nd);
+    const int dst_links = (moves_dir ? 1 : 0) - (victim != 0 && IsDir(victim_mode) ? 1 : 0);
+    Steps steps{{self_, EntryStep(StepKind::kDeleteEntry, sp, req.src_name, moved, moved_mode,
+                                  moves_dir ? -1 : 0)},
+                {HomeOf(dp), EntryStep(StepKind::kPutEntry, dp, req.dst_name, moved, moved_mode,
+                                       dst_links, victim)}};
+    if (victim != 0) {
+      PeerStep drop = Step(IsDir(victim_mode) ? StepKind::kRemoveDir : StepKind::kDropLink, victim);
+      if (req.flags & kRenameKeepOrphan) drop.flags = kStepKeepOrphan;
+      steps.emplace_back(HomeOf(victim), drop);
+    }
     if (moves_dir) {
-      src_parent.attr.nlink--;
-      dst_parent.attr.nlink++;
-      moved->attr.parent = req.dst_parent;
+      PeerStep reparent = Step(StepKind::kSetParent, moved);
+      reparent.parent = dp;
+      steps.emplace_back(HomeOf(moved), reparent);
     }
-    moved->attr.ctime_ns = now;
-    Touch(&src_parent.attr, now);
-    Touch(&dst_parent.attr, now);
-    b.PutInode(*moved);
-    b.PutInode(src_parent);
-    if (req.dst_parent != req.src_parent) b.PutInode(dst_parent);
-    return CommitWithIntents(&b, intents);
+    auto lock_still_held = [&] {
+      return !move_lock || move_lock->Valid()
+                 ? Status::Ok()
+                 : Status::Error(EIO, "directory move took longer than its lock's lease");
+    };
+    if (participant_->Busy({moved, victim}, {{sp, req.src_name}, {dp, req.dst_name}}))
+      return Status::Error(EAGAIN);
+    std::vector<Attr> attrs;
+    if (Status s = Execute(&txn, std::move(steps), &inodes, &attrs, lock_still_held); !s.ok())
+      return s;
+    if (victim != 0 && !IsDir(victim_mode)) {
+      out->ino = victim;
+      out->orphaned = attrs[2].nlink == 0 && (req.flags & kRenameKeepOrphan);
+    }
+    return Status::Ok();
   }
 }
 
 Status NamespaceService::Link(const LinkReq& req, Entry* out) {
   if (Status s = CheckName(req.new_name); !s.ok()) return s;
-  if (Status s = CheckLocal(req.ino); !s.ok()) return s;
-  StripeLocks::Guard g(locks_, {req.new_parent, req.ino});
-  Result<InodeRecord> parent = GetDir(req.new_parent);
-  if (!parent.ok()) return parent.status();
-  Result<InodeRecord> rec = meta_->GetInode(req.ino);
-  if (!rec.ok()) return rec.status();
-  if (IsDir(rec->attr.mode))
-    return Status::Error(EPERM, "hard links to directories are not allowed");
-  if (rec->attr.nlink == 0) return Status::Error(ENOENT);
-  if (meta_->GetDentry(req.new_parent, req.new_name).ok()) return Status::Error(EEXIST);
+  return Retrying([&] { return LinkOnce(req, out); });
+}
 
-  int64_t now = NowNs();
-  rec->attr.nlink++;
-  rec->attr.ctime_ns = now;
-  DentryValue d{.ino = req.ino, .mode = rec->attr.mode, .cookie = parent->next_cookie++};
-  Touch(&parent->attr, now);
-  MetaStore::Batch b;
-  b.PutInode(*rec);
-  b.PutInode(*parent);
-  b.PutDentry(req.new_parent, req.new_name, d);
-  if (Status s = meta_->Commit(&b); !s.ok()) return s;
-  *out = MakeEntry(*rec);
-  return Status::Ok();
+Status NamespaceService::LinkOnce(const LinkReq& req, Entry* out) {
+  const ServerId home = HomeOf(req.ino);
+  {
+    Txn txn(coord_);
+    StripeLocks::Guard g(locks_, {req.new_parent, home == self_ ? req.ino : 0});
+    InodeCache inodes(meta_);
+    Result<InodeRecord*> parent = GetDir(&inodes, req.new_parent);
+    if (!parent.ok()) return parent.status();
+    if ((*parent)->attr.nlink == 0) return Status::Error(ENOENT, "directory was removed");
+    if (meta_->GetDentry(req.new_parent, req.new_name).ok()) return Status::Error(EEXIST);
+
+    if (participant_->Busy({req.ino}, {{req.new_parent, req.new_name}}))
+      return Status::Error(EAGAIN);
+
+    // The entry records the file type: known here, or once the inode has its link.
+    Steps steps;
+    Attr target;
+    if (home == self_) {
+      Result<InodeRecord*> rec = inodes.Get(req.ino);
+      if (!rec.ok()) return rec.status();
+      target = (*rec)->attr;
+      steps.emplace_back(self_, Step(StepKind::kAddLink, req.ino));
+    } else {
+      Result<std::vector<Attr>> linked = txn.Prepare(home, {Step(StepKind::kAddLink, req.ino)});
+      if (!linked.ok()) return linked.status();
+      target = (*linked)[0];
+    }
+    steps.emplace_back(self_, EntryStep(StepKind::kPutEntry, req.new_parent, req.new_name, req.ino,
+                                        target.mode, 0));
+    std::vector<Attr> attrs;
+    if (Status s = Execute(&txn, std::move(steps), &inodes, &attrs); !s.ok()) return s;
+    InodeRecord rec;
+    rec.attr = home == self_ ? attrs[0] : target;
+    *out = MakeEntry(rec);
+    return Status::Ok();
+  }
 }
 
 Status NamespaceService::Readdir(const ReaddirReq& req, ReaddirResp* out) const {
@@ -525,14 +658,19 @@ Status NamespaceService::CommitWrite(const CommitWriteReq& req, Attr* out) {
 Status NamespaceService::DropOrphan(Ino ino) {
   if (Status s = CheckLocal(ino); !s.ok()) return s;
   StripeLocks::Guard g(locks_, {ino});
-  Result<InodeRecord> rec = meta_->GetInode(ino);
+  InodeCache inodes(meta_);
+  Result<InodeRecord*> rec = inodes.Get(ino);
   if (!rec.ok()) return rec.err() == ENOENT ? Status::Ok() : rec.status();
-  if (rec->attr.nlink > 0) return Status::Ok();  // linked again meanwhile: not an orphan
+  if ((*rec)->attr.nlink > 0) return Status::Ok();         // linked again meanwhile: not an orphan
+  if (participant_->Busy({ino}, {})) return Status::Ok();  // an operation in flight decides
   MetaStore::Batch b;
   std::vector<IntentRecord> intents;
-  DropLink(&*rec, false, NowNs(), &b, &intents);
-  b.DeleteOrphan(ino);
-  return CommitWithIntents(&b, intents);
+  applier_->DeleteInode((*rec)->attr, &inodes, &b, &intents);
+  inodes.Flush(&b);
+  for (const IntentRecord& i : intents) b.PutIntent(i);
+  Status s = meta_->Commit(&b);
+  if (s.ok() && !intents.empty()) intents_->Kick();
+  return s;
 }
 
 }  // namespace sealfs

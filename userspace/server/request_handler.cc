@@ -35,6 +35,18 @@ bool RequestHandler::IsQuickRead(Op op) {
   }
 }
 
+bool RequestHandler::IsPeerStep(Op op) {
+  switch (op) {
+    case Op::kPeerPrepare:
+    case Op::kPeerFinish:
+    case Op::kTxnStatus:
+    case Op::kPeerRenameLock:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void RequestHandler::Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
                             std::vector<uint8_t>* reply) {
   if (h.epoch != epoch_) {
@@ -149,6 +161,20 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
         r->blocks_delta = *freed;
         return Status::Ok();
       });
+    case Op::kPeerPrepare:
+      return Run<PeerPrepareReq, PeerPrepareResp>(
+          payload, reply, [&](auto& q, auto* r) { return participant_->Prepare(&q, r); });
+    case Op::kPeerFinish:
+      return Run<PeerFinishReq, Empty>(
+          payload, reply, [&](auto& q, auto*) { return participant_->Finish(q.txn, q.commit); });
+    case Op::kTxnStatus:
+      return Run<U64Resp, U64Resp>(payload, reply, [&](auto& q, auto* r) {
+        r->value = static_cast<uint64_t>(coordinator_->State(q.value));
+        return Status::Ok();
+      });
+    case Op::kPeerRenameLock:
+      return Run<RenameLockReq, Empty>(
+          payload, reply, [&](auto& q, auto*) { return coordinator_->HandleDirMoveLock(q); });
     default:
       return Status::Error(ENOSYS, fmt::format("unknown opcode {}", static_cast<int>(op)));
   }

@@ -11,16 +11,27 @@
 #include "chunk_store.h"
 #include "frame.h"
 #include "namespace_service.h"
+#include "txn_coordinator.h"
+#include "txn_participant.h"
 
 namespace sealfs {
 
 class RequestHandler {
  public:
-  RequestHandler(NamespaceService* ns, ChunkStore* chunks, uint64_t epoch)
-      : ns_(ns), chunks_(chunks), epoch_(epoch) {}
+  RequestHandler(NamespaceService* ns, ChunkStore* chunks, TxnParticipant* participant,
+                 TxnCoordinator* coordinator, uint64_t epoch)
+      : ns_(ns),
+        chunks_(chunks),
+        participant_(participant),
+        coordinator_(coordinator),
+        epoch_(epoch) {}
 
   // True for operations that only read metadata: they never block.
   static bool IsQuickRead(Op op);
+  // True for the steps of other servers' operations: they run on their own
+  // workers, so that operations waiting on each other's servers cannot
+  // starve each other of threads.
+  static bool IsPeerStep(Op op);
 
   // Fills *status (0 or errno) and *reply for the request.
   void Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
@@ -33,6 +44,8 @@ class RequestHandler {
 
   NamespaceService* ns_;
   ChunkStore* chunks_;
+  TxnParticipant* participant_;
+  TxnCoordinator* coordinator_;
   uint64_t epoch_;
 };
 

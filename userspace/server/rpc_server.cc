@@ -7,8 +7,12 @@
 
 namespace sealfs {
 
-RpcServer::RpcServer(asio::io_context& io, asio::thread_pool& workers, RequestHandler* handler)
-    : workers_(workers), handler_(handler), acceptor_(asio::make_strand(io)) {}
+RpcServer::RpcServer(asio::io_context& io, asio::thread_pool& workers,
+                     asio::thread_pool& peer_workers, RequestHandler* handler)
+    : workers_(workers),
+      peer_workers_(peer_workers),
+      handler_(handler),
+      acceptor_(asio::make_strand(io)) {}
 
 Status RpcServer::Listen(const std::string& address, uint16_t port) {
   asio::error_code ec;
@@ -92,8 +96,11 @@ void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHead
   // Reads of metadata take microseconds and never block: answer them on the
   // I/O thread. Anything that writes, syncs or touches chunk files goes to the
   // worker pool so that it cannot stall other connections.
-  if (RequestHandler::IsQuickRead(static_cast<Op>(h.opcode)))
+  const Op op = static_cast<Op>(h.opcode);
+  if (RequestHandler::IsQuickRead(op))
     serve();
+  else if (RequestHandler::IsPeerStep(op))
+    asio::post(peer_workers_, std::move(serve));
   else
     asio::post(workers_, std::move(serve));
 }

@@ -18,7 +18,10 @@ namespace sealfs {
 
 class RpcServer {
  public:
-  RpcServer(asio::io_context& io, asio::thread_pool& workers, RequestHandler* handler);
+  // Steps of other servers' operations run on `peer_workers`, everything
+  // else that may block on `workers`.
+  RpcServer(asio::io_context& io, asio::thread_pool& workers, asio::thread_pool& peer_workers,
+            RequestHandler* handler);
   Status Listen(const std::string& address, uint16_t port);
   void Stop();
 
@@ -28,6 +31,7 @@ class RpcServer {
                std::vector<uint8_t> payload);
 
   asio::thread_pool& workers_;
+  asio::thread_pool& peer_workers_;
   RequestHandler* handler_;
   asio::ip::tcp::acceptor acceptor_;
   std::mutex mu_;

@@ -21,7 +21,9 @@ class StripeLocks {
 
   class Guard {
    public:
-    Guard(StripeLocks* locks, std::initializer_list<Ino> inos) : locks_(locks) {
+    Guard(StripeLocks* locks, std::initializer_list<Ino> inos)
+        : Guard(locks, std::vector<Ino>(inos)) {}
+    Guard(StripeLocks* locks, const std::vector<Ino>& inos) : locks_(locks) {
       for (Ino ino : inos)
         if (ino != 0) stripes_.push_back(Stripe(ino));
       std::sort(stripes_.begin(), stripes_.end());

@@ -1,0 +1,39 @@
+// ServerCore: the parts of a server that act on its stores, wired together
+// (the namespace, the steps of cross-server operations, and the intents).
+#pragma once
+
+#include <chrono>
+
+#include "chunk_store.h"
+#include "cluster_config.h"
+#include "data_fanout.h"
+#include "intent_runner.h"
+#include "meta_store.h"
+#include "namespace_service.h"
+#include "placement.h"
+#include "step_applier.h"
+#include "stripe_locks.h"
+#include "txn_coordinator.h"
+#include "txn_participant.h"
+
+namespace sealfs {
+
+struct ServerCore {
+  // Starts the intent runner and the resolver of prepared steps.
+  ServerCore(const ClusterConfig& config, ServerId self, MetaStore* meta, ChunkStore* chunks,
+             std::chrono::milliseconds peer_timeout);
+  ~ServerCore() { Stop(); }
+  // Stops the background threads.
+  void Stop();
+
+  StripeLocks locks;
+  DataFanout fanout;
+  IntentRunner intents;
+  StepApplier applier;
+  TxnParticipant participant;
+  TxnCoordinator coordinator;
+  Placement placement;
+  NamespaceService ns;
+};
+
+}  // namespace sealfs
