@@ -46,6 +46,10 @@ const char* OpName(Op op) {
       return "PING";
     case Op::kPeerTruncChunks:
       return "PEER_TRUNC_CHUNKS";
+    case Op::kFsckScanMeta:
+      return "FSCK_SCAN_META";
+    case Op::kFsckListChunks:
+      return "FSCK_LIST_CHUNKS";
   }
   return "UNKNOWN";
 }

@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  RequestHandler handler(&ns, chunks->get(), config->version);
+  RequestHandler handler(&ns, meta->get(), chunks->get(), config->version);
   RpcServer server(io, pool, &handler);
   if (Status s = server.Listen(me->address, me->port); !s.ok()) {
     spdlog::error("{}", s.message());

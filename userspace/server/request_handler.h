@@ -10,14 +10,16 @@
 
 #include "chunk_store.h"
 #include "frame.h"
+#include "meta_store.h"
 #include "namespace_service.h"
 
 namespace sealfs {
 
 class RequestHandler {
  public:
-  RequestHandler(NamespaceService* ns, ChunkStore* chunks, uint64_t epoch)
-      : ns_(ns), chunks_(chunks), epoch_(epoch) {}
+  // `meta` is read directly only by the fsck scans.
+  RequestHandler(NamespaceService* ns, const MetaStore* meta, ChunkStore* chunks, uint64_t epoch)
+      : ns_(ns), meta_(meta), chunks_(chunks), epoch_(epoch) {}
 
   // True for operations that only read metadata: they never block.
   static bool IsQuickRead(Op op);
@@ -32,6 +34,7 @@ class RequestHandler {
   Status Statfs(std::vector<uint8_t>* reply);
 
   NamespaceService* ns_;
+  const MetaStore* meta_;
   ChunkStore* chunks_;
   uint64_t epoch_;
 };
