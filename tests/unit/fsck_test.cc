@@ -54,9 +54,10 @@ class FsckTest : public ::testing::Test {
   }
   Fsck::Report Check(bool repair) {
     std::ostringstream out;
-    Fsck::Report r = Fsck(config_, &stores_, repair, &out).Run();
+    Result<Fsck::Report> r = CheckStoppedCluster(config_, &stores_, repair, &out);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
     log_ = out.str();
-    return r;
+    return *r;
   }
 
   testing::TempDir dir_;

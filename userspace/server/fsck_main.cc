@@ -45,10 +45,13 @@ int main(int argc, char** argv) {
     stores[s.id] = ServerStores{std::move(*meta), std::move(*chunks)};
   }
 
-  Fsck fsck(*config, &stores, repair, &std::cout);
-  Fsck::Report r = fsck.Run();
+  Result<Fsck::Report> r = CheckStoppedCluster(*config, &stores, repair, &std::cout);
+  if (!r.ok()) {
+    std::cerr << "sealfs-fsck: " << r.status().message() << "\n";
+    return 2;
+  }
   std::cout << fmt::format(
       "sealfs-fsck: {} servers, {} problems, {} repaired, {} pending intents\n", stores.size(),
-      r.problems, r.repaired, r.pending_intents);
-  return r.problems == r.repaired ? 0 : 1;
+      r->problems, r->repaired, r->pending_intents);
+  return r->problems == r->repaired ? 0 : 1;
 }
