@@ -164,7 +164,8 @@ void Fsck::LoadInodes() {
         if (ino != 0) in_flight_.insert(ino);
       if (!options_.live)
         *out_ << fmt::format("server {}: pending intent {:#x} (kind {}) on inode {:#x}{}\n", id,
-                             r.id, r.kind, r.ino, repair_ ? "" : " — a running server finishes it");
+                             r.id, r.kind, r.ino,
+                             options_.repair ? "" : " — a running server finishes it");
     }
     if (options_.live && !scan.intents.empty())
       *out_ << fmt::format("server {}: {} operations in flight (pending intents)\n", id,
@@ -198,8 +199,8 @@ void Fsck::CheckEntries() {
                                      : fmt::format("points at missing inode {:#x}", l.value.ino);
         MetaStore::Batch b;
         b.DeleteDentry(l.parent, l.name, l.value.cookie);
-        if (repair_) Commit(id, &b);
-        Problem(where + " " + why, Evidence(l.value), repair_);
+        if (options_.repair) Commit(id, &b);
+        Problem(where + " " + why, Evidence(l.value), options_.repair);
         continue;
       }
       auto idx = scan.index.find({l.parent, l.value.cookie});
@@ -209,9 +210,9 @@ void Fsck::CheckEntries() {
         l.value.mode = target->second.attr.mode;
         MetaStore::Batch b;
         b.PutDentry(l.parent, l.name, l.value);
-        if (repair_) Commit(id, &b);
+        if (options_.repair) Commit(id, &b);
         Problem(where + (type_ok ? " has no readdir index" : " records the wrong file type"),
-                evidence, repair_);
+                evidence, options_.repair);
       }
       links_.push_back(l);
     }
@@ -219,10 +220,10 @@ void Fsck::CheckEntries() {
       if (used.count(key) || InFlight(key.first)) continue;
       MetaStore::Batch b;
       b.DeleteCookieIndex(key.first, key.second);
-      if (repair_) Commit(id, &b);
+      if (options_.repair) Commit(id, &b);
       Problem(fmt::format("server {}: readdir index {:#x}@{} ({}) has no entry", id, key.first,
                           key.second, name),
-              name, repair_);
+              name, options_.repair);
     }
   }
 }
@@ -295,15 +296,15 @@ void Fsck::CheckLinkCounts() {
       if (!parent_ok && refs.size() == 1) a.parent = refs[0]->parent;
       MetaStore::Batch b;
       b.PutInode(rec);
-      if (repair_) Commit(HomeOf(ino), &b);
-      Problem(what, evidence, repair_);
+      if (options_.repair) Commit(HomeOf(ino), &b);
+      Problem(what, evidence, options_.repair);
     }
   }
   for (Ino ino : unreachable) {
     std::string what =
         fmt::format("server {}: inode {:#x} is not reachable from the root", HomeOf(ino), ino);
     std::string evidence = Evidence(inodes_[ino]);
-    if (!repair_) {
+    if (!options_.repair) {
       Problem(what, evidence, false);
       continue;
     }
@@ -346,11 +347,11 @@ void Fsck::CheckChunks() {
     }
     for (auto& [ino, size] : cut) {
       auto it = inodes_.find(ino);
-      if (repair_) (void)(*stores_)[id].chunks->Truncate(ino, size);
+      if (options_.repair) (void)(*stores_)[id].chunks->Truncate(ino, size);
       Problem(fmt::format("server {}: chunks of inode {:#x} {}", id, ino,
                           it != inodes_.end() ? fmt::format("lie beyond its size {}", size)
                                               : std::string("belong to no inode")),
-              evidence[ino] + (it != inodes_.end() ? Evidence(it->second) : ""), repair_);
+              evidence[ino] + (it != inodes_.end() ? Evidence(it->second) : ""), options_.repair);
     }
   }
 }
@@ -373,7 +374,7 @@ Fsck::Report Fsck::Run() {
   CheckEntries();
   CheckLinkCounts();
   CheckChunks();
-  if (repair_) FinishIntents();
+  if (options_.repair) FinishIntents();
   return report_;
 }
 

@@ -131,7 +131,6 @@ class Fsck {
   ClusterScan scan_;
   std::map<ServerId, ServerStores>* stores_;
   Options options_;
-  bool repair_ = options_.repair;
   std::ostream* out_;
   Report report_;
 
