@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
       "one).\n"
       "By default it PINGs every server: if all answer, the running cluster is checked through "
       "its servers (read-only; only problems present in two scans --settle-ms apart are "
-      "reported); if none answers, the servers' data_dirs are read directly.\n"
+      "reported); if none answers, the servers' data_dirs are read directly; if only some answer, "
+      "it names the others and exits with 2.\n"
       "Exit status: 0 consistent (or fully repaired), 1 problems found, 2 could not check."};
   std::string config_path;
   bool repair = false, online = false, offline = false;
