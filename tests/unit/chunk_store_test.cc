@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "temp_dir.h"
@@ -10,6 +15,8 @@ namespace sealfs {
 namespace {
 
 constexpr uint64_t kChunk = 64 << 10;
+
+void WriteFileForTest(const std::string& path) { std::ofstream(path) << "not a chunk"; }
 
 class ChunkStoreTest : public ::testing::Test {
  protected:
@@ -72,6 +79,34 @@ TEST_F(ChunkStoreTest, ForEachChunkListsWhatWasWritten) {
   store_->ForEachChunk([&](Ino ino, uint64_t chunk, uint64_t) { seen.insert({ino, chunk}); });
   EXPECT_EQ(seen, (std::set<std::pair<Ino, uint64_t>>{{MakeIno(2, 9), 4}, {MakeIno(3, 1), 0}}));
   ASSERT_TRUE(store_->Sync(MakeIno(2, 9)).ok());
+}
+
+TEST_F(ChunkStoreTest, ListChunkPageListsEverythingInOrderWhateverThePageSize) {
+  std::vector<std::tuple<Ino, uint64_t, uint64_t>> written;
+  for (uint64_t local : {9, 2, 30})
+    for (uint64_t idx : {11, 0, 2, 10}) {
+      std::string data(local + idx + 1, 'x');
+      ASSERT_TRUE(store_->Write(MakeIno(1, local), idx, 0, data).ok());
+      written.emplace_back(MakeIno(1, local), idx, data.size());
+    }
+  std::sort(written.begin(), written.end());
+  // A stray file and an inode directory with no chunk are skipped.
+  WriteFileForTest(dir_.path() + "/chunks/junk");
+  ASSERT_TRUE(std::filesystem::create_directory(dir_.path() + "/chunks/00010000000000ff"));
+  for (size_t page : {1, 3, 4, 100}) {
+    std::vector<std::tuple<Ino, uint64_t, uint64_t>> listed;
+    Ino ino = 0;
+    uint64_t idx = 0;
+    for (int pages = 0;; ++pages) {
+      ASSERT_LT(pages, 100) << "no progress with pages of " << page;
+      std::vector<ChunkInfo> out;
+      bool eof = store_->ListChunkPage(ino, idx, page, &out, &ino, &idx);
+      EXPECT_LE(out.size(), page);
+      for (const ChunkInfo& c : out) listed.emplace_back(c.ino, c.index, c.size);
+      if (eof) break;
+    }
+    EXPECT_EQ(listed, written) << "pages of " << page;
+  }
 }
 
 }  // namespace

@@ -54,6 +54,10 @@ const char* OpName(Op op) {
       return "TXN_STATUS";
     case Op::kPeerRenameLock:
       return "PEER_RENAME_LOCK";
+    case Op::kFsckScanMeta:
+      return "FSCK_SCAN_META";
+    case Op::kFsckListChunks:
+      return "FSCK_LIST_CHUNKS";
   }
   return "UNKNOWN";
 }

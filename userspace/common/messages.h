@@ -45,6 +45,9 @@ enum class Op : uint16_t {
   kPeerFinish = 104,      // commit or undo the prepared steps of an operation
   kTxnStatus = 105,       // to a coordinator: what became of an operation?
   kPeerRenameLock = 106,  // to the root server: the cluster's directory-move lock
+  // Read-only scans for sealfs-fsck on a running cluster.
+  kFsckScanMeta = 110,
+  kFsckListChunks = 111,
 };
 const char* OpName(Op op);
 
@@ -396,6 +399,71 @@ struct RenameLockReq {
   template <class V>
   void Fields(V& v) {
     v(owner, acquire);
+  }
+};
+
+// ---- sealfs-fsck on a running cluster ----
+
+// One page of raw metadata records (MetaStore key layout) whose keys start
+// with `prefix`, from key `start` on (empty: from the first).
+struct FsckScanMetaReq {
+  std::string prefix;
+  std::string start;
+  uint32_t max_bytes = 0;  // the server caps it; at least one record is returned
+  template <class V>
+  void Fields(V& v) {
+    v(prefix, start, max_bytes);
+  }
+};
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+  template <class V>
+  void Fields(V& v) {
+    v(key, value);
+  }
+};
+
+struct FsckScanMetaResp {
+  std::vector<KeyValue> records;
+  std::string next;  // the key to continue from, unless eof
+  uint8_t eof = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(records, next, eof);
+  }
+};
+
+// One page of a server's chunk files, in (ino, index) order from (ino, index) on.
+struct FsckListChunksReq {
+  Ino ino = 0;
+  uint64_t index = 0;
+  uint32_t max_entries = 0;  // the server caps it
+  template <class V>
+  void Fields(V& v) {
+    v(ino, index, max_entries);
+  }
+};
+
+struct ChunkInfo {
+  Ino ino = 0;
+  uint64_t index = 0;
+  uint64_t size = 0;  // bytes in the chunk file (its length, holes included)
+  template <class V>
+  void Fields(V& v) {
+    v(ino, index, size);
+  }
+};
+
+struct FsckListChunksResp {
+  std::vector<ChunkInfo> chunks;
+  Ino next_ino = 0;  // where to continue, unless eof
+  uint64_t next_index = 0;
+  uint8_t eof = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(chunks, next_ino, next_index, eof);
   }
 };
 

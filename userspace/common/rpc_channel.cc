@@ -118,8 +118,9 @@ Result<std::shared_ptr<RpcChannel::Link>> RpcChannel::GetLink() {
 }
 
 Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, std::string_view data,
-                                   bool* broken) {
+                                   bool* broken, bool* unsent) {
   *broken = false;
+  *unsent = false;
   Result<std::shared_ptr<Link>> got = GetLink();
   if (!got.ok()) return got.status();
   std::shared_ptr<Link> link = *got;
@@ -133,7 +134,7 @@ Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, st
   {
     std::lock_guard lock(link->mu);
     if (link->broken) {
-      *broken = true;
+      *broken = *unsent = true;
       return Status::Error(EIO, fmt::format("{}: connection lost before {}", name_, OpName(op)));
     }
     reply = link->pending[h.request_id].get_future();
@@ -169,9 +170,12 @@ Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, st
 
 Result<Reply> RpcChannel::Call(Op op, const std::vector<uint8_t>& fields, std::string_view data,
                                bool idempotent) {
-  bool broken = false;
-  Result<Reply> r = CallOnce(op, fields, data, &broken);
-  if (!r.ok() && broken && idempotent) r = CallOnce(op, fields, data, &broken);
+  bool broken = false, unsent = false;
+  Result<Reply> r = CallOnce(op, fields, data, &broken, &unsent);
+  // A request that never left (the connection was already known to be
+  // lost) can always go again; one that may have been served only if it is
+  // idempotent.
+  if (!r.ok() && broken && (idempotent || unsent)) r = CallOnce(op, fields, data, &broken, &unsent);
   if (!r.ok()) spdlog::debug("{}", r.status().message());
   return r;
 }

@@ -7,7 +7,8 @@
 // the waiting callers. A call without a reply within the timeout fails with
 // EIO and the connection is dropped (a server that stops answering is treated
 // as down); the next call reconnects. Calls marked idempotent are retried once
-// on a fresh connection when the old one broke before the reply came.
+// on a fresh connection when the old one broke before the reply came; any
+// call is, when the connection was known to be broken before it was sent.
 #pragma once
 
 #include <asio.hpp>
@@ -63,7 +64,7 @@ class RpcChannel {
   struct Link;
   Result<std::shared_ptr<Link>> GetLink();
   Result<Reply> CallOnce(Op op, const std::vector<uint8_t>& fields, std::string_view data,
-                         bool* broken);
+                         bool* broken, bool* unsent);
 
   ServerInfo server_;
   std::string name_;

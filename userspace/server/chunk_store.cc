@@ -7,8 +7,10 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 namespace sealfs {
@@ -51,6 +53,30 @@ void ListChunks(const std::string& dir, Fn fn) {
     uint64_t idx = std::strtoull(e->d_name, &end, 10);
     if (*end == '\0') fn(idx, std::string(dir) + "/" + e->d_name);
   }
+}
+
+// The up to `max` smallest numbers >= from among the entry names of `dir`
+// (in `base`; other names are skipped), with their names. *more is set when
+// some were left out.
+std::map<uint64_t, std::string> SmallestNames(const std::string& dir, int base, uint64_t from,
+                                              size_t max, bool* more) {
+  std::map<uint64_t, std::string> names;
+  *more = false;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) return names;
+  while (dirent* e = ::readdir(d.get())) {
+    if (e->d_name[0] == '.') continue;
+    char* end = nullptr;
+    uint64_t n = std::strtoull(e->d_name, &end, base);
+    // UINT64_MAX (or an overflowing name) would leave no key to continue from.
+    if (*end != '\0' || n == UINT64_MAX || n < from) continue;
+    names.emplace(n, e->d_name);
+    if (names.size() > max) {
+      names.erase(std::prev(names.end()));
+      *more = true;
+    }
+  }
+  return names;
 }
 
 }  // namespace
@@ -161,6 +187,30 @@ void ChunkStore::ForEachChunk(const std::function<void(Ino, uint64_t, uint64_t)>
       if (::stat(path.c_str(), &st) == 0) fn(ino, idx, static_cast<uint64_t>(st.st_blocks) * 512);
     });
   }
+}
+
+bool ChunkStore::ListChunkPage(Ino ino, uint64_t index, size_t max, std::vector<ChunkInfo>* out,
+                               Ino* next_ino, uint64_t* next_index) const {
+  max = std::max<size_t>(max, 1);
+  size_t listed = 0;
+  bool more_dirs = false;
+  for (const auto& [dir_ino, dir_name] : SmallestNames(dir_, 16, ino, max, &more_dirs)) {
+    bool more_chunks = false;
+    uint64_t from = dir_ino == ino ? index : 0;
+    std::string dir = dir_ + "/" + dir_name;
+    for (const auto& [idx, name] : SmallestNames(dir, 10, from, max - listed, &more_chunks)) {
+      *next_ino = dir_ino;
+      *next_index = idx + 1;
+      struct stat st {};
+      if (::stat((dir + "/" + name).c_str(), &st) != 0) continue;  // removed meanwhile
+      out->push_back({.ino = dir_ino, .index = idx, .size = static_cast<uint64_t>(st.st_size)});
+      ++listed;
+    }
+    if (more_chunks || listed == max) return false;
+    *next_ino = dir_ino + 1;  // this directory is done
+    *next_index = 0;
+  }
+  return !more_dirs;
 }
 
 Result<ChunkStore::Space> ChunkStore::Statfs() const {

@@ -13,8 +13,10 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "ino.h"
+#include "messages.h"
 #include "status.h"
 
 namespace sealfs {
@@ -35,6 +37,12 @@ class ChunkStore {
   Result<int64_t> Truncate(Ino ino, uint64_t size);
   // Calls fn(ino, chunk index, bytes allocated) for every chunk file.
   void ForEachChunk(const std::function<void(Ino, uint64_t, uint64_t)>& fn) const;
+  // For fsck: appends up to `max` chunk files at or after (ino, index), in
+  // (ino, index) order, with their lengths. Returns true when none is left;
+  // otherwise *next_ino, *next_index is where to continue. Memory is bounded
+  // by `max`, whatever the number of chunk files.
+  bool ListChunkPage(Ino ino, uint64_t index, size_t max, std::vector<ChunkInfo>* out,
+                     Ino* next_ino, uint64_t* next_index) const;
 
   struct Space {
     uint64_t total = 0, free = 0, avail = 0, files = 0, files_free = 0;

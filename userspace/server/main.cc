@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  RequestHandler handler(&ns, chunks->get(), &core.participant, &core.coordinator, config->version);
+  RequestHandler handler(&ns, meta->get(), chunks->get(), &core.participant, &core.coordinator,
+                         config->version);
   RpcServer server(io, pool, peer_pool, &handler);
   if (Status s = server.Listen(me->address, me->port); !s.ok()) {
     spdlog::error("{}", s.message());

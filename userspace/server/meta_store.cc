@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace sealfs {
 namespace {
 
@@ -318,6 +320,27 @@ void MetaStore::ScanOrphans(const std::function<void(Ino)>& fn) const {
     if (k.size() == 9) fn(ReadBE64(std::string_view(k.data() + 1, 8)));
     return true;
   });
+}
+
+bool MetaStore::ScanRaw(std::string_view prefix, std::string_view start, size_t max_bytes,
+                        std::vector<KeyValue>* out, std::string* next) const {
+  std::string from = std::max(std::string(prefix), std::string(start));
+  size_t bytes = 0, count = 0;
+  bool eof = true;
+  ScanPrefix(db_.get(), std::string(prefix), from,
+             [&](const leveldb::Slice& k, const leveldb::Slice& v) {
+               size_t size = 8 + k.size() + v.size();  // as encoded in a reply
+               if (count > 0 && bytes + size > max_bytes) {
+                 *next = k.ToString();
+                 eof = false;
+                 return false;
+               }
+               bytes += size;
+               ++count;
+               out->push_back({k.ToString(), v.ToString()});
+               return true;
+             });
+  return eof;
 }
 
 Status MetaStore::Commit(Batch* b) {

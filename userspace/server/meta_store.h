@@ -138,6 +138,12 @@ class MetaStore {
   void ScanPrepared(uint64_t txn,
                     const std::function<void(uint64_t, const PreparedStep&)>& fn) const;
   void ScanOrphans(const std::function<void(Ino)>& fn) const;
+  // For fsck: appends the raw records whose keys start with `prefix`, from key
+  // `start` on, in key order and from one implicit snapshot, until about
+  // max_bytes (at least one record). Returns true when none is left; otherwise
+  // *next is the key to continue from.
+  bool ScanRaw(std::string_view prefix, std::string_view start, size_t max_bytes,
+               std::vector<KeyValue>* out, std::string* next) const;
 
   // Deletes every xattr of `ino` into the batch.
   void DeleteAllXattrs(Ino ino, Batch* b) const;

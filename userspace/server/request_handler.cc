@@ -3,10 +3,15 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace sealfs {
 namespace {
 
 constexpr uint32_t kMaxReadLength = 4u << 20;
+// Pages of the fsck scans: well under the frame limit.
+constexpr uint32_t kMaxFsckScanBytes = 1u << 20;
+constexpr uint32_t kMaxFsckChunks = 16384;
 
 // Decodes Req, runs fn(req, &resp), encodes Resp on success.
 template <class Req, class Resp, class Fn>
@@ -175,6 +180,19 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
     case Op::kPeerRenameLock:
       return Run<RenameLockReq, Empty>(
           payload, reply, [&](auto& q, auto*) { return coordinator_->HandleDirMoveLock(q); });
+    case Op::kFsckScanMeta:
+      return Run<FsckScanMetaReq, FsckScanMetaResp>(payload, reply, [&](auto& q, auto* r) {
+        uint32_t max = std::clamp<uint32_t>(q.max_bytes, 1, kMaxFsckScanBytes);
+        r->eof = meta_->ScanRaw(q.prefix, q.start, max, &r->records, &r->next);
+        return Status::Ok();
+      });
+    case Op::kFsckListChunks:
+      return Run<FsckListChunksReq, FsckListChunksResp>(payload, reply, [&](auto& q, auto* r) {
+        uint32_t max = std::clamp<uint32_t>(q.max_entries, 1, kMaxFsckChunks);
+        r->eof =
+            chunks_->ListChunkPage(q.ino, q.index, max, &r->chunks, &r->next_ino, &r->next_index);
+        return Status::Ok();
+      });
     default:
       return Status::Error(ENOSYS, fmt::format("unknown opcode {}", static_cast<int>(op)));
   }

@@ -10,6 +10,7 @@
 
 #include "chunk_store.h"
 #include "frame.h"
+#include "meta_store.h"
 #include "namespace_service.h"
 #include "txn_coordinator.h"
 #include "txn_participant.h"
@@ -18,9 +19,11 @@ namespace sealfs {
 
 class RequestHandler {
  public:
-  RequestHandler(NamespaceService* ns, ChunkStore* chunks, TxnParticipant* participant,
-                 TxnCoordinator* coordinator, uint64_t epoch)
+  // `meta` is read directly only by the fsck scans.
+  RequestHandler(NamespaceService* ns, const MetaStore* meta, ChunkStore* chunks,
+                 TxnParticipant* participant, TxnCoordinator* coordinator, uint64_t epoch)
       : ns_(ns),
+        meta_(meta),
         chunks_(chunks),
         participant_(participant),
         coordinator_(coordinator),
@@ -43,6 +46,7 @@ class RequestHandler {
   Status Statfs(std::vector<uint8_t>* reply);
 
   NamespaceService* ns_;
+  const MetaStore* meta_;
   ChunkStore* chunks_;
   TxnParticipant* participant_;
   TxnCoordinator* coordinator_;

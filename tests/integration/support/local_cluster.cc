@@ -107,10 +107,11 @@ void LocalCluster::UnmountAll() {
   for (auto& m : mounts_) m->Unmount();
 }
 
-CommandResult LocalCluster::Fsck(bool repair) {
+CommandResult LocalCluster::Fsck(bool repair, const std::vector<std::string>& options) {
   std::vector<std::string> argv = {BinaryPath("sealfs-fsck").string(), "--config",
                                    config_path_.string()};
   if (repair) argv.push_back("--repair");
+  argv.insert(argv.end(), options.begin(), options.end());
   return RunCommand(argv, kFsckTimeout);
 }
 

@@ -50,8 +50,9 @@ class LocalCluster {
   // Unmounts every client; Stop + fsck is the usual use.
   void UnmountAll();
 
-  // Runs sealfs-fsck on the (stopped) cluster.
-  CommandResult Fsck(bool repair = false);
+  // Runs sealfs-fsck on the cluster (stopped, or running: see docs/operations.md), with
+  // --repair if asked and any further options.
+  CommandResult Fsck(bool repair = false, const std::vector<std::string>& options = {});
 
   int server_count() const { return static_cast<int>(servers_.size()); }
   uint16_t port(int id) const;
