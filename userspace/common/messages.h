@@ -394,7 +394,7 @@ enum class TxnState : uint8_t {
 };
 
 struct RenameLockReq {
-  uint64_t owner = 0;   // an operation id
+  uint64_t owner = 0;   // an operation id; on release, (server, 0) frees that server's hold
   uint8_t acquire = 0;  // 1: acquire (EAGAIN while another owner holds it), 0: release
   template <class V>
   void Fields(V& v) {

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
     for (auto& t : io_threads) t.join();
     return 1;
   }
+  core.coordinator.ReleaseDirMoveLockOfEarlierRun();
   spdlog::info("server {} serving {}:{} (data in {}, membership version {}, {} inodes)", me->id,
                me->address, me->port, data_dir, config->version, (*meta)->inode_count());
 

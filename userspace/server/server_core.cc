@@ -18,10 +18,10 @@ ServerCore::ServerCore(const ClusterConfig& config, ServerId self, MetaStore* me
           .participant = &participant,
           .placement = &placement},
          self) {
-  // A prepared step is settled only once its coordinator has had time to
-  // decide (a prepare and its reply each take at most one peer timeout).
+  // Prepared steps older than a second are settled with their coordinator's
+  // answer (an operation it is still running is left alone).
   participant.StartResolver([this](uint64_t txn) { return coordinator.Ask(txn); },
-                            2 * peer_timeout);
+                            std::chrono::seconds(1));
 }
 
 void ServerCore::Stop() {

@@ -100,7 +100,9 @@ Status TxnCoordinator::HandleDirMoveLock(const RenameLockReq& req) {
   std::lock_guard lock(move_mu_);
   auto now = std::chrono::steady_clock::now();
   if (!req.acquire) {
-    if (move_owner_ == req.owner) move_owner_ = 0;
+    // An owner without a local part stands for everything its server held.
+    const bool whole_server = LocalOf(req.owner) == 0 && HomeOf(move_owner_) == HomeOf(req.owner);
+    if (move_owner_ == req.owner || whole_server) move_owner_ = 0;
     return Status::Ok();
   }
   if (move_owner_ != 0 && move_owner_ != req.owner && now < move_expiry_)
@@ -117,6 +119,11 @@ Status TxnCoordinator::CallDirMoveLock(uint64_t owner, bool acquire) {
   if (!ch) return Status::Error(EIO, "the root server is not a member");
   Empty resp;
   return ch->Call(Op::kPeerRenameLock, req, &resp, true);
+}
+
+void TxnCoordinator::ReleaseDirMoveLockOfEarlierRun() {
+  if (Status s = CallDirMoveLock(MakeIno(self_, 0), false); !s.ok())
+    spdlog::debug("directory-move lock of an earlier run not released: {}", s.ToString());
 }
 
 Result<std::unique_ptr<DirMoveLock>> DirMoveLock::Acquire(TxnCoordinator* c) {

@@ -39,6 +39,9 @@ class TxnCoordinator {
 
   // PEER_RENAME_LOCK, served by the root server.
   Status HandleDirMoveLock(const RenameLockReq& req);
+  // At start-up: frees the directory-move lock if a previous run of this
+  // server died holding it (instead of making every move wait for its lease).
+  void ReleaseDirMoveLockOfEarlierRun();
 
   RpcChannel* Peer(ServerId id) { return peers_->Peer(id); }
   ServerId self() const { return self_; }

@@ -62,8 +62,11 @@ Status TxnParticipant::Prepare(PeerPrepareReq* req, PeerPrepareResp* out) {
   StripeLocks::Guard g(locks_, LockSet(req->steps));
   std::vector<Ino> inos;
   std::vector<EntryKey> entries;
+  // A step conflicts with prepared steps on its inode or its entry. (The
+  // directories that prepared steps name are busy only against their own
+  // removal, which is a step on that directory's inode.)
   for (const PeerStep& s : req->steps) {
-    if (s.kind != static_cast<uint8_t>(StepKind::kCreateInode)) StepInodes(s, &inos);
+    if (s.kind != static_cast<uint8_t>(StepKind::kCreateInode)) inos.push_back(s.ino);
     if (IsEntryStep(s)) entries.emplace_back(s.parent, s.name);
   }
   if (Busy(inos, entries))
