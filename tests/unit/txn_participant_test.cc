@@ -14,6 +14,7 @@ namespace {
 constexpr ServerId kSelf = 1;
 const Ino kRoot = MakeIno(kSelf, kRootLocal);
 constexpr uint64_t kTxn = MakeIno(2, 77);  // an operation of server 2
+constexpr uint32_t kFile = S_IFREG | 0644;
 
 class TxnParticipantTest : public ::testing::Test {
  protected:
@@ -59,19 +60,6 @@ class TxnParticipantTest : public ::testing::Test {
     meta_->ScanPrepared(0, [&](uint64_t, const PreparedStep&) { ++n; });
     return n;
   }
-  static PeerStep Step(StepKind kind, Ino ino) {
-    return PeerStep{.kind = static_cast<uint8_t>(kind), .ino = ino};
-  }
-  static PeerStep EntryStep(StepKind kind, Ino parent, const std::string& name, Ino ino,
-                            Ino expect = 0, int dir_links = 0) {
-    return PeerStep{.kind = static_cast<uint8_t>(kind),
-                    .ino = ino,
-                    .parent = parent,
-                    .name = name,
-                    .expect = expect,
-                    .dir_links = static_cast<int8_t>(dir_links),
-                    .attr = Attr{.mode = S_IFREG | 0644}};
-  }
 
   testing::TempDir dir_;
   ClusterConfig config_;
@@ -84,7 +72,8 @@ class TxnParticipantTest : public ::testing::Test {
 
 TEST_F(TxnParticipantTest, UndoOfAReplacingEntryRestoresTheVictim) {
   const Ino other = Make(dir_ino_, "other", S_IFREG | 0644).ino;
-  ASSERT_TRUE(Prepare({EntryStep(StepKind::kPutEntry, dir_ino_, "file", other, file_ino_)}).ok());
+  ASSERT_TRUE(
+      Prepare({EntryStep(StepKind::kPutEntry, dir_ino_, "file", other, kFile, 0, file_ino_)}).ok());
   EXPECT_EQ(EntryOf(dir_ino_, "file"), other) << "a prepared step is applied at once";
   EXPECT_TRUE(core_->participant.Busy({}, {{dir_ino_, "file"}}));
   ASSERT_TRUE(Finish(false).ok());
@@ -100,21 +89,23 @@ TEST_F(TxnParticipantTest, UndoOfAReplacingEntryRestoresTheVictim) {
 }
 
 TEST_F(TxnParticipantTest, AnEntryThatChangedRefusesTheStepAndChangesNothing) {
-  Status s = Prepare({EntryStep(StepKind::kPutEntry, dir_ino_, "file", file_ino_, /*expect=*/0)});
+  Status s = Prepare({EntryStep(StepKind::kPutEntry, dir_ino_, "file", file_ino_, kFile, 0)});
   EXPECT_EQ(s.err(), EAGAIN);
-  s = Prepare({EntryStep(StepKind::kDeleteEntry, dir_ino_, "file", file_ino_ + 1)});
+  s = Prepare({EntryStep(StepKind::kDeleteEntry, dir_ino_, "file", file_ino_ + 1, kFile, 0)});
   EXPECT_EQ(s.err(), EAGAIN);
   EXPECT_EQ(Prepared(), 0);
   EXPECT_EQ(EntryOf(dir_ino_, "file"), file_ino_);
 }
 
 TEST_F(TxnParticipantTest, DeleteEntryCommitsOrComesBack) {
-  ASSERT_TRUE(Prepare({EntryStep(StepKind::kDeleteEntry, dir_ino_, "file", file_ino_)}).ok());
+  ASSERT_TRUE(
+      Prepare({EntryStep(StepKind::kDeleteEntry, dir_ino_, "file", file_ino_, kFile, 0)}).ok());
   EXPECT_EQ(EntryOf(dir_ino_, "file"), 0u);
   // Another step on the same name waits for this one.
   EXPECT_TRUE(core_->participant.Busy({}, {{dir_ino_, "file"}}));
-  PeerPrepareReq other{.txn = kTxn + 1,
-                       .steps = {EntryStep(StepKind::kPutEntry, dir_ino_, "file", file_ino_)}};
+  PeerPrepareReq other{
+      .txn = kTxn + 1,
+      .steps = {EntryStep(StepKind::kPutEntry, dir_ino_, "file", file_ino_, kFile, 0)}};
   PeerPrepareResp resp;
   EXPECT_EQ(core_->participant.Prepare(&other, &resp).err(), EAGAIN);
   ASSERT_TRUE(Finish(false).ok());
@@ -123,7 +114,7 @@ TEST_F(TxnParticipantTest, DeleteEntryCommitsOrComesBack) {
 
 TEST_F(TxnParticipantTest, CreatedInodeGoesOnUndoAndStaysOnCommit) {
   PeerPrepareResp resp;
-  PeerStep create = Step(StepKind::kCreateInode, 0);
+  PeerStep create = InodeStep(StepKind::kCreateInode, 0);
   create.attr = Attr{.mode = S_IFDIR | 0755, .nlink = 2, .parent = kRoot};
   ASSERT_TRUE(Prepare({create}, &resp).ok());
   ASSERT_EQ(resp.attrs.size(), 1u);
@@ -140,20 +131,20 @@ TEST_F(TxnParticipantTest, CreatedInodeGoesOnUndoAndStaysOnCommit) {
 }
 
 TEST_F(TxnParticipantTest, DroppedLastLinkRemovesTheInodeOnlyAtCommit) {
-  ASSERT_TRUE(Prepare({Step(StepKind::kDropLink, file_ino_)}).ok());
+  ASSERT_TRUE(Prepare({InodeStep(StepKind::kDropLink, file_ino_)}).ok());
   EXPECT_EQ(Inode(file_ino_)->attr.nlink, 0u);
   ASSERT_TRUE(Finish(false).ok());
   EXPECT_EQ(Inode(file_ino_)->attr.nlink, 1u);
-  ASSERT_TRUE(Prepare({Step(StepKind::kDropLink, file_ino_)}).ok());
+  ASSERT_TRUE(Prepare({InodeStep(StepKind::kDropLink, file_ino_)}).ok());
   ASSERT_TRUE(Finish(true).ok());
   EXPECT_EQ(Inode(file_ino_).err(), ENOENT);
 }
 
 TEST_F(TxnParticipantTest, RemoveDirChecksEmptinessAndBlocksNewEntries) {
-  EXPECT_EQ(Prepare({Step(StepKind::kRemoveDir, dir_ino_)}).err(), ENOTEMPTY);
+  EXPECT_EQ(Prepare({InodeStep(StepKind::kRemoveDir, dir_ino_)}).err(), ENOTEMPTY);
   const Ino empty = Make(kRoot, "empty", S_IFDIR | 0755).ino;
-  EXPECT_EQ(Prepare({Step(StepKind::kRemoveDir, file_ino_)}).err(), ENOTDIR);
-  ASSERT_TRUE(Prepare({Step(StepKind::kRemoveDir, empty)}).ok());
+  EXPECT_EQ(Prepare({InodeStep(StepKind::kRemoveDir, file_ino_)}).err(), ENOTDIR);
+  ASSERT_TRUE(Prepare({InodeStep(StepKind::kRemoveDir, empty)}).ok());
   Entry e;
   EXPECT_EQ(core_->ns.Mknod({.parent = empty, .name = "late", .mode = S_IFREG}, &e).err(), ENOENT)
       << "a directory being removed takes no new entries";
@@ -164,9 +155,9 @@ TEST_F(TxnParticipantTest, RemoveDirChecksEmptinessAndBlocksNewEntries) {
 
 TEST_F(TxnParticipantTest, PreparedStepsSurviveARestart) {
   const Ino new_parent = Make(kRoot, "new-parent", S_IFDIR | 0755).ino;
-  PeerStep reparent = Step(StepKind::kSetParent, dir_ino_);
+  PeerStep reparent = InodeStep(StepKind::kSetParent, dir_ino_);
   reparent.parent = new_parent;
-  ASSERT_TRUE(Prepare({Step(StepKind::kAddLink, file_ino_), reparent}).ok());
+  ASSERT_TRUE(Prepare({InodeStep(StepKind::kAddLink, file_ino_), reparent}).ok());
   EXPECT_EQ(Inode(file_ino_)->attr.nlink, 2u);
   EXPECT_EQ(Inode(dir_ino_)->attr.parent, new_parent);
   Close();

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
-#include <ctime>
+#include <chrono>
+#include <map>
+#include <thread>
 
 namespace sealfs {
 namespace {
@@ -28,8 +30,6 @@ Status CheckName(std::string_view name) {
 }
 
 bool IsDir(uint32_t mode) { return S_ISDIR(mode); }
-
-void Touch(Attr* a, int64_t now) { a->mtime_ns = a->ctime_ns = now; }
 
 }  // namespace
 
@@ -221,21 +221,6 @@ Attr NewInodeAttr(const MknodReq& req, const Attr& parent) {
   return a;
 }
 
-PeerStep Step(StepKind kind, Ino ino) {
-  return PeerStep{.kind = static_cast<uint8_t>(kind), .ino = ino};
-}
-
-PeerStep EntryStep(StepKind kind, Ino parent, const std::string& name, Ino ino, uint32_t mode,
-                   int dir_links, Ino expect = 0) {
-  return PeerStep{.kind = static_cast<uint8_t>(kind),
-                  .ino = ino,
-                  .parent = parent,
-                  .name = name,
-                  .expect = expect,
-                  .dir_links = static_cast<int8_t>(dir_links),
-                  .attr = Attr{.mode = mode}};
-}
-
 }  // namespace
 
 Status NamespaceService::Execute(Txn* txn, Steps steps, InodeCache* inodes,
@@ -300,7 +285,7 @@ Status NamespaceService::MknodOnce(const MknodReq& req, ServerId home, Entry* ou
     if (existing.err() != ENOENT) return existing.status();
     if (participant_->Busy({}, {{req.parent, req.name}})) return Status::Error(EAGAIN);
 
-    PeerStep create = Step(StepKind::kCreateInode, 0);
+    PeerStep create = InodeStep(StepKind::kCreateInode, 0);
     create.attr = NewInodeAttr(req, (*parent)->attr);
     Steps steps;
     InodeRecord rec;
@@ -361,7 +346,7 @@ Status NamespaceService::UnlinkOnce(const UnlinkReq& req, UnlinkResp* out) {
     if (rmdir && !IsDir(d->mode)) return Status::Error(ENOTDIR);
     if (!rmdir && IsDir(d->mode)) return Status::Error(EISDIR);
 
-    PeerStep drop = Step(rmdir ? StepKind::kRemoveDir : StepKind::kDropLink, victim);
+    PeerStep drop = InodeStep(rmdir ? StepKind::kRemoveDir : StepKind::kDropLink, victim);
     if (req.flags & kUnlinkKeepOrphan) drop.flags = kStepKeepOrphan;
     Steps steps{{home, drop},
                 {self_, EntryStep(StepKind::kDeleteEntry, req.parent, req.name, victim, d->mode,
@@ -480,12 +465,13 @@ Status NamespaceService::RenameOnce(const RenameReq& req, UnlinkResp* out) {
                 {HomeOf(dp), EntryStep(StepKind::kPutEntry, dp, req.dst_name, moved, moved_mode,
                                        dst_links, victim)}};
     if (victim != 0) {
-      PeerStep drop = Step(IsDir(victim_mode) ? StepKind::kRemoveDir : StepKind::kDropLink, victim);
+      PeerStep drop =
+          InodeStep(IsDir(victim_mode) ? StepKind::kRemoveDir : StepKind::kDropLink, victim);
       if (req.flags & kRenameKeepOrphan) drop.flags = kStepKeepOrphan;
       steps.emplace_back(HomeOf(victim), drop);
     }
     if (moves_dir) {
-      PeerStep reparent = Step(StepKind::kSetParent, moved);
+      PeerStep reparent = InodeStep(StepKind::kSetParent, moved);
       reparent.parent = dp;
       steps.emplace_back(HomeOf(moved), reparent);
     }
@@ -533,9 +519,10 @@ Status NamespaceService::LinkOnce(const LinkReq& req, Entry* out) {
       Result<InodeRecord*> rec = inodes.Get(req.ino);
       if (!rec.ok()) return rec.status();
       target = (*rec)->attr;
-      steps.emplace_back(self_, Step(StepKind::kAddLink, req.ino));
+      steps.emplace_back(self_, InodeStep(StepKind::kAddLink, req.ino));
     } else {
-      Result<std::vector<Attr>> linked = txn.Prepare(home, {Step(StepKind::kAddLink, req.ino)});
+      Result<std::vector<Attr>> linked =
+          txn.Prepare(home, {InodeStep(StepKind::kAddLink, req.ino)});
       if (!linked.ok()) return linked.status();
       target = (*linked)[0];
     }

@@ -8,16 +8,27 @@
 #include "intent_runner.h"
 
 namespace sealfs {
-namespace {
-
-void Touch(Attr* a, int64_t now) { a->mtime_ns = a->ctime_ns = now; }
-
-}  // namespace
-
 int64_t NowNs() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+void Touch(Attr* a, int64_t now) { a->mtime_ns = a->ctime_ns = now; }
+
+PeerStep InodeStep(StepKind kind, Ino ino) {
+  return PeerStep{.kind = static_cast<uint8_t>(kind), .ino = ino};
+}
+
+PeerStep EntryStep(StepKind kind, Ino parent, const std::string& name, Ino ino, uint32_t mode,
+                   int dir_links, Ino expect) {
+  return PeerStep{.kind = static_cast<uint8_t>(kind),
+                  .ino = ino,
+                  .parent = parent,
+                  .name = name,
+                  .expect = expect,
+                  .dir_links = static_cast<int8_t>(dir_links),
+                  .attr = Attr{.mode = mode}};
 }
 
 void StepInodes(const PeerStep& s, std::vector<Ino>* out) {

@@ -14,6 +14,7 @@
 
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "meta_store.h"
@@ -64,9 +65,18 @@ class StepApplier {
   MetaStore* meta_;
 };
 
+// A step on inode `ino`.
+PeerStep InodeStep(StepKind kind, Ino ino);
+// A step on entry (parent, name) -> ino (of file type `mode`), changing the
+// parent's link count by `dir_links`; kPutEntry replaces `expect` (0: none).
+PeerStep EntryStep(StepKind kind, Ino parent, const std::string& name, Ino ino, uint32_t mode,
+                   int dir_links, Ino expect = 0);
+
 // The inodes a step reads or changes, for locking.
 void StepInodes(const PeerStep& s, std::vector<Ino>* out);
 
 int64_t NowNs();
+// A change of contents: mtime and ctime become `now`.
+void Touch(Attr* a, int64_t now);
 
 }  // namespace sealfs
