@@ -11,6 +11,9 @@ namespace {
 
 constexpr size_t kMaxXattrList = 64 << 10;
 constexpr size_t kKernelViewLimit = 100000;
+// The shortest attribute validity the kernel can hold: it rounds any nonzero
+// timeout up to one clock tick.
+constexpr double kOneTick = 1e-9;
 
 FuseFs* Self(fuse_req_t req) { return static_cast<FuseFs*>(fuse_req_userdata(req)); }
 
@@ -39,6 +42,16 @@ struct stat FuseFs::ToStat(const Attr& a) const {
   return st;
 }
 
+double FuseFs::AttrTimeout() const {
+  // With --attr-timeout 0 the attributes a reply carries still serve the rest
+  // of the system call that asked for them; the kernel can only say so with a
+  // timeout, of at least one tick. Otherwise one fstatat() costs three
+  // requests (GETATTR of the directory for the permission check, LOOKUP,
+  // GETATTR of the file) and a create two more GETATTRs. Entries keep the
+  // zero timeout, so every path lookup still asks the server.
+  return opts_.attr_timeout > 0 ? opts_.attr_timeout : kOneTick;
+}
+
 void FuseFs::OverlayPendingWrites(Attr* a) {
   std::lock_guard lock(mu_);
   auto it = pending_.find(a->ino);
@@ -52,7 +65,7 @@ void FuseFs::ReplyAttr(fuse_req_t req, Attr a) {
   OverlayPendingWrites(&a);
   NoteKernelView(a);
   struct stat st = ToStat(a);
-  fuse_reply_attr(req, &st, opts_.attr_timeout);
+  fuse_reply_attr(req, &st, AttrTimeout());
 }
 
 Status FuseFs::FillAttr(Entry* e) {
@@ -70,7 +83,7 @@ fuse_entry_param FuseFs::EntryParam(const Entry& e) {
   NoteKernelView(a);
   p.ino = ToFuse(e.ino);
   p.attr = ToStat(a);
-  p.attr_timeout = opts_.attr_timeout;
+  p.attr_timeout = AttrTimeout();
   p.entry_timeout = opts_.entry_timeout;
   return p;
 }
