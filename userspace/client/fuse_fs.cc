@@ -495,7 +495,6 @@ void FuseFs::Removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
 struct FuseTrampolines {
   static void Init(void*, fuse_conn_info* conn) {
     conn->max_write = 1 << 20;
-    conn->max_readahead = 1 << 20;
     if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA) conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
     if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
     conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
