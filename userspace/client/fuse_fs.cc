@@ -4,6 +4,7 @@
 #include <sys/xattr.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace sealfs {
@@ -329,14 +330,16 @@ void FuseFs::Open(fuse_req_t req, fuse_ino_t fino, fuse_file_info* fi) {
 
 void FuseFs::Read(fuse_req_t req, fuse_ino_t fino, size_t size, off_t off, fuse_file_info*) {
   Ino ino = ToServer(fino);
-  std::vector<uint8_t> buf(size);
-  if (Status s = client_->Read(ino, static_cast<uint64_t>(off), buf); !s.ok())
+  // Every byte is written by the read: no need to zero the buffer first.
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(size);
+  if (Status s = client_->Read(ino, static_cast<uint64_t>(off), std::span(buf.get(), size));
+      !s.ok())
     return ReplyStatus(req, s);
   {
     std::lock_guard lock(mu_);
     pending_[ino].read = true;
   }
-  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), buf.size());
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), size);
 }
 
 void FuseFs::Write(fuse_req_t req, fuse_ino_t fino, const char* buf, size_t size, off_t off,
