@@ -22,6 +22,8 @@ usage: $0 [options]
   --random-reads N   4 KiB random reads (default 10000)
   --requests N       requests per RPC measurement (default 100000)
   --base DIR         where the temporary directory goes (default \${TMPDIR:-/tmp})
+  --bin DIR          use the sealfs binaries in DIR instead of building build/bin
+                     (to compare two builds in one session)
   --out DIR          keep the JSON lines, summary and logs here (default: inside
                      the temporary directory, removed at exit)
   -h, --help         this text
@@ -35,6 +37,7 @@ size=1G
 random_reads=10000
 requests=100000
 base=${TMPDIR:-/tmp}
+bin=
 out=
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -45,6 +48,7 @@ while [[ $# -gt 0 ]]; do
     --random-reads) random_reads=$2; shift ;;
     --requests) requests=$2; shift ;;
     --base) base=$2; shift ;;
+    --bin) bin=$2; shift ;;
     --out) out=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -53,16 +57,18 @@ while [[ $# -gt 0 ]]; do
 done
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-bin=$repo/build/bin
 
 log() { echo "bench.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 # ---- build -----------------------------------------------------------------
-if [[ ! -f $repo/build/CMakeCache.txt ]]; then
-  cmake -S "$repo" -B "$repo/build" >/dev/null
+if [[ -z $bin ]]; then
+  bin=$repo/build/bin
+  if [[ ! -f $repo/build/CMakeCache.txt ]]; then
+    cmake -S "$repo" -B "$repo/build" >/dev/null
+  fi
+  cmake --build "$repo/build" -j2 >/dev/null || die "build failed: run cmake --build $repo/build"
 fi
-cmake --build "$repo/build" -j2 >/dev/null || die "build failed: run cmake --build $repo/build"
 for b in sealfs-server sealfs-mount sealfs-fsbench sealfs-rpcbench; do
   [[ -x $bin/$b ]] || die "$bin/$b is missing after the build"
 done
@@ -96,6 +102,12 @@ cleanup() {
   fi
   local i status
   if [[ -n $mount_pid ]]; then
+    # Unmounted, it exits by itself; SIGTERM only if it does not within 10 s
+    # (sent at once, it caught the daemon exiting with its handlers removed).
+    for _ in $(seq 100); do
+      kill -0 "$mount_pid" 2>/dev/null || break
+      sleep 0.1
+    done
     stop_pid "$mount_pid"
     status=0
     wait "$mount_pid" 2>/dev/null || status=$?
@@ -197,6 +209,7 @@ dev=$(df --output=source "$tmp" | tail -1)
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "commit: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "binaries: $bin"
   echo "cpus: $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
   echo "memory: $(free -g | awk '/^Mem:/ {print $2}') GiB"
   echo "disk: $dev ($(df -h --output=fstype,size "$tmp" | tail -1 | xargs)), rotational=$(lsblk -dno ROTA "$dev" 2>/dev/null | xargs || echo unknown)"

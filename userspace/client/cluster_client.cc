@@ -32,17 +32,17 @@ Status ClusterClient::Read(Ino ino, uint64_t offset, std::span<uint8_t> out) {
   for (const ChunkSpan& span : SplitIntoChunks(offset, out.size(), placement_.chunk_size())) {
     ReadReq req{.ino = ino, .chunk = span.chunk, .offset = span.offset, .length = span.length};
     RpcChannel* ch = Channel(placement_.ChunkServer(ino, span.chunk));
-    Result<Reply> r = ch->Call(Op::kRead, Encode(req), {}, true);
+    uint8_t* dst = out.data() + (span.file_offset - offset);
+    // The bytes of the reply (a BytesResp) are received straight into the
+    // caller's buffer.
+    Result<Reply> r = ch->Call(Op::kRead, Encode(req), {}, true, std::span(dst, span.length));
     if (!r.ok()) return r.status();
     if (r->status != 0) return Status::Error(r->status);
-    // The reply is a BytesResp; its bytes are copied once, straight from the
-    // received frame into the caller's buffer.
     Reader reader(r->payload);
-    std::string_view data = reader.Bytes(span.length);
+    std::string_view data;
+    size_t got = r->in_sink ? reader.U32() : (data = reader.Bytes(span.length)).size();
     if (!reader.Done()) return Status::Error(EIO, "malformed READ reply from " + ch->name());
-    uint8_t* dst = out.data() + (span.file_offset - offset);
-    size_t got = data.size();
-    std::memcpy(dst, data.data(), got);
+    if (!r->in_sink) std::memcpy(dst, data.data(), got);
     std::memset(dst + got, 0, span.length - got);  // a hole
   }
   return Status::Ok();

@@ -4,6 +4,7 @@
 #include <sys/xattr.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace sealfs {
@@ -11,6 +12,9 @@ namespace {
 
 constexpr size_t kMaxXattrList = 64 << 10;
 constexpr size_t kKernelViewLimit = 100000;
+// The shortest attribute validity the kernel can hold: it rounds any nonzero
+// timeout up to one clock tick.
+constexpr double kOneTick = 1e-9;
 
 FuseFs* Self(fuse_req_t req) { return static_cast<FuseFs*>(fuse_req_userdata(req)); }
 
@@ -39,6 +43,16 @@ struct stat FuseFs::ToStat(const Attr& a) const {
   return st;
 }
 
+double FuseFs::AttrTimeout() const {
+  // With --attr-timeout 0 the attributes a reply carries still serve the rest
+  // of the system call that asked for them; the kernel can only say so with a
+  // timeout, of at least one tick. Otherwise one fstatat() costs three
+  // requests (GETATTR of the directory for the permission check, LOOKUP,
+  // GETATTR of the file) and a create two more GETATTRs. Entries keep the
+  // zero timeout, so every path lookup still asks the server.
+  return opts_.attr_timeout > 0 ? opts_.attr_timeout : kOneTick;
+}
+
 void FuseFs::OverlayPendingWrites(Attr* a) {
   std::lock_guard lock(mu_);
   auto it = pending_.find(a->ino);
@@ -52,7 +66,7 @@ void FuseFs::ReplyAttr(fuse_req_t req, Attr a) {
   OverlayPendingWrites(&a);
   NoteKernelView(a);
   struct stat st = ToStat(a);
-  fuse_reply_attr(req, &st, opts_.attr_timeout);
+  fuse_reply_attr(req, &st, AttrTimeout());
 }
 
 Status FuseFs::FillAttr(Entry* e) {
@@ -70,7 +84,7 @@ fuse_entry_param FuseFs::EntryParam(const Entry& e) {
   NoteKernelView(a);
   p.ino = ToFuse(e.ino);
   p.attr = ToStat(a);
-  p.attr_timeout = opts_.attr_timeout;
+  p.attr_timeout = AttrTimeout();
   p.entry_timeout = opts_.entry_timeout;
   return p;
 }
@@ -316,14 +330,16 @@ void FuseFs::Open(fuse_req_t req, fuse_ino_t fino, fuse_file_info* fi) {
 
 void FuseFs::Read(fuse_req_t req, fuse_ino_t fino, size_t size, off_t off, fuse_file_info*) {
   Ino ino = ToServer(fino);
-  std::vector<uint8_t> buf(size);
-  if (Status s = client_->Read(ino, static_cast<uint64_t>(off), buf); !s.ok())
+  // Every byte is written by the read: no need to zero the buffer first.
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(size);
+  if (Status s = client_->Read(ino, static_cast<uint64_t>(off), std::span(buf.get(), size));
+      !s.ok())
     return ReplyStatus(req, s);
   {
     std::lock_guard lock(mu_);
     pending_[ino].read = true;
   }
-  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), buf.size());
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), size);
 }
 
 void FuseFs::Write(fuse_req_t req, fuse_ino_t fino, const char* buf, size_t size, off_t off,
@@ -482,7 +498,6 @@ void FuseFs::Removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
 struct FuseTrampolines {
   static void Init(void*, fuse_conn_info* conn) {
     conn->max_write = 1 << 20;
-    conn->max_readahead = 1 << 20;
     if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA) conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
     if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
     conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;

@@ -48,6 +48,7 @@ class FuseFs {
   Ino ToServer(fuse_ino_t ino) const { return ino == FUSE_ROOT_ID ? client_->root() : ino; }
   fuse_ino_t ToFuse(Ino ino) const { return ino == client_->root() ? FUSE_ROOT_ID : ino; }
   struct stat ToStat(const Attr& a) const;
+  double AttrTimeout() const;
   fuse_entry_param EntryParam(const Entry& e);
   void ReplyEntry(fuse_req_t req, const Entry& e);
   void ReplyAttr(fuse_req_t req, Attr a);

@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <cstring>
+#include <optional>
 #include <thread>
 
 namespace sealfs {
@@ -14,14 +16,18 @@ namespace sealfs {
 struct RpcChannel::Link {
   asio::io_context io;
   asio::ip::tcp::socket socket{io};
+  struct Waiter {
+    std::promise<Reply> reply;
+    std::span<uint8_t> sink;
+  };
   std::mutex write_mu;
   std::mutex mu;
-  bool broken = false;                                        // guarded by mu
-  std::unordered_map<uint64_t, std::promise<Reply>> pending;  // guarded by mu
+  bool broken = false;                           // guarded by mu
+  std::unordered_map<uint64_t, Waiter> pending;  // guarded by mu
 
   // Fails every waiting call and shuts the socket, which ends the reader.
   void Break() {
-    std::unordered_map<uint64_t, std::promise<Reply>> failed;
+    std::unordered_map<uint64_t, Waiter> failed;
     {
       std::lock_guard lock(mu);
       if (!broken) {
@@ -31,8 +37,8 @@ struct RpcChannel::Link {
       }
       failed.swap(pending);
     }
-    for (auto& [id, p] : failed)
-      p.set_exception(std::make_exception_ptr(std::runtime_error("lost")));
+    for (auto& [id, w] : failed)
+      w.reply.set_exception(std::make_exception_ptr(std::runtime_error("lost")));
   }
 
   static void ReadLoop(std::shared_ptr<Link> self, std::string name) {
@@ -48,20 +54,43 @@ struct RpcChannel::Link {
                      err == HeaderError::kNone ? "not a response" : ToString(err));
         break;
       }
-      std::vector<uint8_t> payload(h.payload_len);
-      asio::read(self->socket, asio::buffer(payload), ec);
-      if (ec) break;
-      std::promise<Reply> p;
+      // Taken out of `pending` before its payload is read: from here on only
+      // this thread writes into the caller's sink.
+      std::optional<Waiter> waiter;
       {
         std::lock_guard lock(self->mu);
-        auto it = self->pending.find(h.request_id);
-        if (it == self->pending.end()) continue;  // its caller timed out already
-        p = std::move(it->second);
-        self->pending.erase(it);
+        if (auto it = self->pending.find(h.request_id); it != self->pending.end()) {
+          waiter = std::move(it->second);
+          self->pending.erase(it);
+        }
       }
-      p.set_value(Reply{h.status, std::move(payload)});
+      // Without a waiter (its caller timed out already) the payload is read and dropped.
+      Reply reply{.status = h.status};
+      if (!self->ReadPayload(h, waiter ? waiter->sink : std::span<uint8_t>(), &reply)) break;
+      if (waiter) waiter->reply.set_value(std::move(reply));
     }
     self->Break();
+  }
+
+  bool ReadPayload(const FrameHeader& h, std::span<uint8_t> sink, Reply* r) {
+    asio::error_code ec;
+    size_t prefix = 0;
+    if (h.status == 0 && h.payload_len >= 4 && h.payload_len - 4 <= sink.size()) {
+      r->payload.resize(4);
+      asio::read(socket, asio::buffer(r->payload), ec);
+      if (ec) return false;
+      uint32_t len = 0;
+      std::memcpy(&len, r->payload.data(), 4);
+      if (len == h.payload_len - 4) {
+        asio::read(socket, asio::buffer(sink.data(), len), ec);
+        r->in_sink = true;
+        return !ec;
+      }
+      prefix = 4;  // not a bytes reply after all: the rest goes to `payload`
+    }
+    r->payload.resize(h.payload_len);
+    asio::read(socket, asio::buffer(r->payload.data() + prefix, h.payload_len - prefix), ec);
+    return !ec;
   }
 };
 
@@ -118,7 +147,7 @@ Result<std::shared_ptr<RpcChannel::Link>> RpcChannel::GetLink() {
 }
 
 Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, std::string_view data,
-                                   bool* broken, bool* unsent) {
+                                   std::span<uint8_t> sink, bool* broken, bool* unsent) {
   *broken = false;
   *unsent = false;
   Result<std::shared_ptr<Link>> got = GetLink();
@@ -137,7 +166,9 @@ Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, st
       *broken = *unsent = true;
       return Status::Error(EIO, fmt::format("{}: connection lost before {}", name_, OpName(op)));
     }
-    reply = link->pending[h.request_id].get_future();
+    Link::Waiter& w = link->pending[h.request_id];
+    w.sink = sink;
+    reply = w.reply.get_future();
   }
   HeaderBytes header = EncodeHeader(h);
   std::array<asio::const_buffer, 3> bufs = {asio::buffer(header), asio::buffer(fields),
@@ -156,7 +187,15 @@ Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, st
   if (reply.wait_for(timeout_) != std::future_status::ready) {
     spdlog::warn("{}: no reply to {} within {} ms; dropping the connection", name_, OpName(op),
                  timeout_.count());
+    bool reading;
+    {
+      std::lock_guard lock(link->mu);
+      reading = link->pending.erase(h.request_id) == 0;
+    }
     link->Break();
+    // The reader took this call and may be writing into `sink`: the broken
+    // socket ends that soon, and only then may the caller's buffer go.
+    if (reading) reply.wait();
     return Status::Error(
         EIO, fmt::format("{}: no reply to {} within {} ms", name_, OpName(op), timeout_.count()));
   }
@@ -169,13 +208,14 @@ Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, st
 }
 
 Result<Reply> RpcChannel::Call(Op op, const std::vector<uint8_t>& fields, std::string_view data,
-                               bool idempotent) {
+                               bool idempotent, std::span<uint8_t> sink) {
   bool broken = false, unsent = false;
-  Result<Reply> r = CallOnce(op, fields, data, &broken, &unsent);
+  Result<Reply> r = CallOnce(op, fields, data, sink, &broken, &unsent);
   // A request that never left (the connection was already known to be
   // lost) can always go again; one that may have been served only if it is
   // idempotent.
-  if (!r.ok() && broken && (idempotent || unsent)) r = CallOnce(op, fields, data, &broken, &unsent);
+  if (!r.ok() && broken && (idempotent || unsent))
+    r = CallOnce(op, fields, data, sink, &broken, &unsent);
   if (!r.ok()) spdlog::debug("{}", r.status().message());
   return r;
 }

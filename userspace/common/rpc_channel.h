@@ -18,6 +18,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,6 +33,9 @@ namespace sealfs {
 struct Reply {
   int32_t status = 0;  // 0 or positive errno from the server
   std::vector<uint8_t> payload;
+  // The payload was a bytes reply read straight into the caller's sink:
+  // `payload` holds only its u32 length.
+  bool in_sink = false;
 };
 
 class RpcChannel {
@@ -43,9 +47,10 @@ class RpcChannel {
 
   // Sends `fields` followed by `data` (gathered, not copied) and waits for the
   // reply. A transport failure or timeout gives EIO; a server-side error comes
-  // back in Reply::status.
+  // back in Reply::status. A successful reply that is a u32 length followed by
+  // at most sink.size() bytes (BytesResp) is received straight into `sink`.
   Result<Reply> Call(Op op, const std::vector<uint8_t>& fields, std::string_view data,
-                     bool idempotent);
+                     bool idempotent, std::span<uint8_t> sink = {});
 
   // Typed convenience: encodes the request, decodes the response.
   template <class Req, class Resp>
@@ -64,7 +69,7 @@ class RpcChannel {
   struct Link;
   Result<std::shared_ptr<Link>> GetLink();
   Result<Reply> CallOnce(Op op, const std::vector<uint8_t>& fields, std::string_view data,
-                         bool* broken, bool* unsent);
+                         std::span<uint8_t> sink, bool* broken, bool* unsent);
 
   ServerInfo server_;
   std::string name_;
