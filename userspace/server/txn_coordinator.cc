@@ -78,7 +78,8 @@ Txn::~Txn() {
     }
     IntentRecord finish{
         .id = id_, .kind = static_cast<uint16_t>(IntentKind::kFinishPeers), .peers = peers_};
-    if (Status s = c_->intents_->RunNow(finish); !s.ok())
+    // EAGAIN: the intent runner is already at it.
+    if (Status s = c_->intents_->RunNow(finish); !s.ok() && s.err() != EAGAIN)
       spdlog::warn("operation {:#x} committed; participants not all told yet: {}", id_,
                    s.ToString());
     return;
