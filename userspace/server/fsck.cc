@@ -415,18 +415,8 @@ void SettlePreparedSteps(std::map<ServerId, ServerStores>* stores, std::ostream*
       auto coordinator = stores->find(HomeOf(txn));
       const bool commit =
           coordinator != stores->end() && coordinator->second.meta->GetIntent(txn).ok();
-      if (!commit) std::reverse(steps.begin(), steps.end());
-      StepApplier applier(st.meta.get());
-      InodeCache inodes(st.meta.get());
-      MetaStore::Batch b;
       std::vector<IntentRecord> intents;
-      for (const auto& [seq, p] : steps) {
-        applier.Finish(p, commit, &inodes, &b, &intents);
-        b.DeletePrepared(txn, seq);
-      }
-      inodes.Flush(&b);
-      for (const IntentRecord& i : intents) b.PutIntent(i);
-      Status s = st.meta->Commit(&b);
+      Status s = StepApplier(st.meta.get()).FinishAll(txn, steps, commit, &intents);
       *out << fmt::format("server {}: operation {:#x} of server {} settled: {}{}\n", id, txn,
                           HomeOf(txn), commit ? "committed" : "undone",
                           s.ok() ? "" : " — write failed: " + s.ToString());

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "intent_runner.h"
@@ -222,6 +223,20 @@ void StepApplier::Finish(const PreparedStep& p, bool commit, InodeCache* inodes,
     default:
       return;
   }
+}
+
+Status StepApplier::FinishAll(uint64_t txn, std::vector<std::pair<uint64_t, PreparedStep>> steps,
+                              bool commit, std::vector<IntentRecord>* intents) {
+  if (!commit) std::reverse(steps.begin(), steps.end());
+  InodeCache inodes(meta_);
+  MetaStore::Batch b;
+  for (const auto& [seq, p] : steps) {
+    Finish(p, commit, &inodes, &b, intents);
+    b.DeletePrepared(txn, seq);
+  }
+  inodes.Flush(&b);
+  for (const IntentRecord& i : *intents) b.PutIntent(i);
+  return meta_->Commit(&b);
 }
 
 Status StepApplier::ApplyLocal(std::vector<PeerStep>* steps, InodeCache* inodes,

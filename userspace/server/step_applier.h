@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "meta_store.h"
@@ -56,6 +57,12 @@ class StepApplier {
   // coordinator); attrs[i] belongs to steps[i].
   Status ApplyLocal(std::vector<PeerStep>* steps, InodeCache* inodes, MetaStore::Batch* b,
                     std::vector<IntentRecord>* intents, std::vector<Attr>* attrs);
+
+  // Commits or undoes (in reverse order) the prepared steps (seq, step) of
+  // `txn`, deleting their records, in one synced batch; *intents receives the
+  // data intents it recorded.
+  Status FinishAll(uint64_t txn, std::vector<std::pair<uint64_t, PreparedStep>> steps, bool commit,
+                   std::vector<IntentRecord>* intents);
 
   // Removes an inode and its xattrs; a file with data gets a data-drop intent.
   void DeleteInode(const Attr& a, InodeCache* inodes, MetaStore::Batch* b,

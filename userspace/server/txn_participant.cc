@@ -100,18 +100,8 @@ Status TxnParticipant::Finish(uint64_t txn, bool commit) {
   for (const auto& [seq, p] : steps) StepInodes(p.step, &inos);
   StripeLocks::Guard g(locks_, inos);
 
-  InodeCache cache(meta_);
-  MetaStore::Batch b;
   std::vector<IntentRecord> intents;
-  // Undo in reverse order of preparation, commit in order.
-  if (!commit) std::reverse(steps.begin(), steps.end());
-  for (const auto& [seq, p] : steps) {
-    applier_->Finish(p, commit, &cache, &b, &intents);
-    b.DeletePrepared(txn, seq);
-  }
-  cache.Flush(&b);
-  for (const IntentRecord& i : intents) b.PutIntent(i);
-  if (Status s = meta_->Commit(&b); !s.ok()) return s;
+  if (Status s = applier_->FinishAll(txn, steps, commit, &intents); !s.ok()) return s;
   for (const auto& [seq, p] : steps) Track(p, -1);
   if (!intents.empty()) intents_->Kick();
   return Status::Ok();
