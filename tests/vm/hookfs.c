@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hook_attach.h"
+#include "fuse_hook_attach.h"
 
 #define ROOT_NODEID 1
 #define FILE_SIZE 11

@@ -1,7 +1,7 @@
 // Attaches struct fuse_bpf_ops with libbpf 1.1, which predates struct_ops
 // links: the map gets BPF_F_LINK, the value (program fds, dev_fd, name) is laid
 // out from the kernel's BTF, and the link is created with BPF_LINK_CREATE.
-#include "hook_attach.h"
+#include "fuse_hook_attach.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 // Not in Debian 12's <linux/bpf.h> (6.1); values from Linux 6.4+ UAPI.
@@ -37,11 +38,14 @@ int fuse_hook_available(char* msg, size_t msg_len) {
   }
   int found = btf__find_by_name_kind(vmlinux, kOpsType, BTF_KIND_STRUCT) >= 0;
   btf__free(vmlinux);
-  if (!found)
+  if (!found) {
+    struct utsname u;
     set_msg(msg, msg_len,
-            "the running kernel lacks the FUSE BPF hook (no struct %s in its BTF); "
-            "boot a kernel built with vm-test/patches, e.g. through vm-test/run",
-            kOpsType);
+            "the running kernel (%s) has no FUSE BPF hook (struct %s is not in "
+            "/sys/kernel/btf/vmlinux); boot a kernel built with vm-test/patches, e.g. "
+            "vm-test/run -- COMMAND",
+            uname(&u) == 0 ? u.release : "unknown", kOpsType);
+  }
   return found;
 }
 
@@ -105,59 +109,79 @@ static const char* reg_error(int err) {
   }
 }
 
-int fuse_hook_attach(const char* obj_path, int dev_fd, struct bpf_object** obj_out, char* msg,
-                     size_t msg_len) {
-  int link_fd = -1;
-  uint8_t* value = NULL;
+struct bpf_map* fuse_hook_prepare(struct bpf_object* obj, char* msg, size_t msg_len) {
   struct bpf_map* map = NULL;
   struct bpf_map* m;
-
-  if (fuse_hook_available(msg, msg_len) != 1) return -1;
-  struct btf* btf = btf__load_vmlinux_btf();
-  struct bpf_object* obj = bpf_object__open_file(obj_path, NULL);
-  if (!btf || !obj) {
-    set_msg(msg, msg_len, "cannot open BPF object %s: %s", obj_path, strerror(errno));
-    goto fail;
-  }
   bpf_object__for_each_map(m, obj) {
     if (bpf_map__type(m) != BPF_MAP_TYPE_STRUCT_OPS) continue;
     if (map) {
-      set_msg(msg, msg_len, "%s has more than one struct_ops map", obj_path);
-      goto fail;
+      set_msg(msg, msg_len, "BPF object %s has more than one struct_ops map",
+              bpf_object__name(obj));
+      return NULL;
     }
     map = m;
   }
   if (!map) {
-    set_msg(msg, msg_len, "%s has no struct_ops map (SEC(\".struct_ops\"))", obj_path);
-    goto fail;
+    set_msg(msg, msg_len, "BPF object %s has no struct_ops map (SEC(\".struct_ops\"))",
+            bpf_object__name(obj));
+    return NULL;
   }
-  bpf_map__set_map_flags(map, bpf_map__map_flags(map) | HOOK_BPF_F_LINK);
+  if (bpf_map__set_map_flags(map, bpf_map__map_flags(map) | HOOK_BPF_F_LINK)) {
+    set_msg(msg, msg_len, "cannot flag struct_ops map %s BPF_F_LINK (object already loaded?)",
+            bpf_map__name(map));
+    return NULL;
+  }
+  return map;
+}
+
+int fuse_hook_link(struct bpf_object* obj, struct bpf_map* ops_map, int dev_fd, char* msg,
+                   size_t msg_len) {
+  int link_fd = -1;
+  size_t value_size = bpf_map__value_size(ops_map);
+  uint8_t* value = calloc(1, value_size);
+  struct btf* btf = btf__load_vmlinux_btf();
+  if (!value || !btf) {
+    set_msg(msg, msg_len, "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s",
+            strerror(errno));
+    goto out;
+  }
+  if (build_value(btf, obj, ops_map, dev_fd, value, value_size, msg, msg_len)) goto out;
+  int zero = 0;
+  if (bpf_map_update_elem(bpf_map__fd(ops_map), &zero, value, 0)) {
+    set_msg(msg, msg_len, "cannot fill struct_ops map %s: %s", bpf_map__name(ops_map),
+            strerror(errno));
+    goto out;
+  }
+  link_fd = bpf_link_create(bpf_map__fd(ops_map), 0, HOOK_BPF_STRUCT_OPS, NULL);
+  if (link_fd < 0)
+    set_msg(msg, msg_len, "cannot attach to the FUSE connection: %s", reg_error(errno));
+out:
+  btf__free(btf);
+  free(value);
+  return link_fd;
+}
+
+int fuse_hook_attach(const char* obj_path, int dev_fd, struct bpf_object** obj_out, char* msg,
+                     size_t msg_len) {
+  if (fuse_hook_available(msg, msg_len) != 1) return -1;
+  struct bpf_object* obj = bpf_object__open_file(obj_path, NULL);
+  if (!obj) {
+    set_msg(msg, msg_len, "cannot open BPF object %s: %s", obj_path, strerror(errno));
+    return -1;
+  }
+  struct bpf_map* map = fuse_hook_prepare(obj, msg, msg_len);
+  if (!map) goto fail;
   if (bpf_object__load(obj)) {
     set_msg(msg, msg_len, "the kernel refused to load %s: %s (verifier log above)", obj_path,
             strerror(errno));
     goto fail;
   }
-  size_t value_size = bpf_map__value_size(map);
-  value = calloc(1, value_size);
-  if (!value || build_value(btf, obj, map, dev_fd, value, value_size, msg, msg_len)) goto fail;
-  int zero = 0;
-  if (bpf_map_update_elem(bpf_map__fd(map), &zero, value, 0)) {
-    set_msg(msg, msg_len, "cannot fill the struct_ops map: %s", strerror(errno));
-    goto fail;
-  }
-  link_fd = bpf_link_create(bpf_map__fd(map), 0, HOOK_BPF_STRUCT_OPS, NULL);
-  if (link_fd < 0) {
-    set_msg(msg, msg_len, "cannot attach to the FUSE connection: %s", reg_error(errno));
-    goto fail;
-  }
-  free(value);
-  btf__free(btf);
+  int link_fd = fuse_hook_link(obj, map, dev_fd, msg, msg_len);
+  if (link_fd < 0) goto fail;
   *obj_out = obj;
   return link_fd;
 
 fail:
-  free(value);
-  btf__free(btf);
   bpf_object__close(obj);
   return -1;
 }
