@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sealfs's FUSE BPF cache: answers LOOKUP and GETATTR from maps that the
+ * sealfs-mount daemon fills from its own replies (userspace/client/bpf_cache.*).
+ * Maps and their contract: bpf/sealfs_cache.h and docs/kernel-hook.md.
+ *
+ * An answer is given only while the lease holds (now < deadline_ns) and only
+ * from values with fill_gen >= min_fill_gen; LOOKUP needs both the entry and
+ * its nodeid's attributes.  Answers carry zero entry/attr timeouts, so the
+ * kernel asks again (and the program checks again) on every use.  There is no
+ * negative caching: a missing name always reaches the daemon.
+ */
+// The libbpf headers need the kernel types first.
+// clang-format off
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+// clang-format on
+
+#include "sealfs_cache.h"
+
+#include "fuse_bpf_hook.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* max_entries of entries and attrs: user space may resize them before load. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, SEALFS_CACHE_DEFAULT_SIZE);
+  __type(key, struct sealfs_entry_key);
+  __type(value, struct sealfs_entry_val);
+} entries SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, SEALFS_CACHE_DEFAULT_SIZE);
+  __type(key, __u64);
+  __type(value, struct sealfs_attr_val);
+} attrs SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct sealfs_lease);
+} lease SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, SEALFS_CACHE_COUNTERS);
+  __type(key, __u32);
+  __type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 counter) {
+  __u64* c = bpf_map_lookup_elem(&counters, &counter);
+  /* Atomic: the program runs with migration, not preemption, disabled. */
+  if (c) __sync_fetch_and_add(c, 1);
+}
+
+/*
+ * The lease's bound on fill_gen if answers are allowed now, else -1 (no
+ * fill_gen reaches it).  Each field is read once: user space orders its
+ * updates so that any mix of an old and a new field is no more permissive
+ * than the old or the new lease (BpfCache::SetLease).
+ */
+static __always_inline __u64 usable_from(void) {
+  __u32 zero = 0;
+  struct sealfs_lease* l = bpf_map_lookup_elem(&lease, &zero);
+  if (!l) return (__u64)-1;
+  __u64 deadline = *(volatile __u64*)&l->deadline_ns;
+  __u64 min_fill_gen = *(volatile __u64*)&l->min_fill_gen;
+  if (bpf_ktime_get_ns() >= deadline) return (__u64)-1;
+  return min_fill_gen;
+}
+
+SEC("struct_ops/sealfs_lookup")
+int BPF_PROG(sealfs_lookup, struct fuse_bpf_lookup_ctx* req) {
+  struct sealfs_entry_key key;
+  struct fuse_entry_out out;
+
+  __builtin_memset(&key, 0, sizeof(key));
+  key.parent = req->parent_nodeid;
+  int len = bpf_fuse_lookup_name(req, key.name, sizeof(key.name));
+  if (len < 0) {
+    /* Longer than a key holds: never cached, but counted as not usable. */
+    count(SEALFS_LOOKUP_FORWARD);
+    return FUSE_BPF_FORWARD;
+  }
+  key.name_len = len;
+
+  struct sealfs_entry_val* e = bpf_map_lookup_elem(&entries, &key);
+  if (!e) {
+    count(SEALFS_LOOKUP_MISS);
+    return FUSE_BPF_FORWARD;
+  }
+  __u64 nodeid = e->nodeid;
+  struct sealfs_attr_val* a = bpf_map_lookup_elem(&attrs, &nodeid);
+  __u64 min_fill_gen = usable_from();
+  if (!a || e->fill_gen < min_fill_gen || a->fill_gen < min_fill_gen || min_fill_gen == (__u64)-1) {
+    count(SEALFS_LOOKUP_FORWARD);
+    return FUSE_BPF_FORWARD;
+  }
+
+  __builtin_memset(&out, 0, sizeof(out));
+  out.nodeid = nodeid;
+  out.generation = e->generation;
+  out.attr = a->attr; /* entry_valid = attr_valid = 0: asked again on every use */
+  if (bpf_fuse_reply_entry(req, &out, sizeof(out))) {
+    count(SEALFS_LOOKUP_FORWARD);
+    return FUSE_BPF_FORWARD;
+  }
+  count(SEALFS_LOOKUP_HIT);
+  return FUSE_BPF_ANSWERED;
+}
+
+SEC("struct_ops/sealfs_getattr")
+int BPF_PROG(sealfs_getattr, struct fuse_bpf_getattr_ctx* req) {
+  struct fuse_attr_out out;
+
+  __u64 nodeid = req->nodeid;
+  struct sealfs_attr_val* a = bpf_map_lookup_elem(&attrs, &nodeid);
+  if (!a) {
+    count(SEALFS_GETATTR_MISS);
+    return FUSE_BPF_FORWARD;
+  }
+  __u64 min_fill_gen = usable_from();
+  if (a->fill_gen < min_fill_gen || min_fill_gen == (__u64)-1) {
+    count(SEALFS_GETATTR_FORWARD);
+    return FUSE_BPF_FORWARD;
+  }
+
+  __builtin_memset(&out, 0, sizeof(out));
+  out.attr = a->attr; /* attr_valid = 0: asked again on every use */
+  if (bpf_fuse_reply_attr(req, &out, sizeof(out))) {
+    count(SEALFS_GETATTR_FORWARD);
+    return FUSE_BPF_FORWARD;
+  }
+  count(SEALFS_GETATTR_HIT);
+  return FUSE_BPF_ANSWERED;
+}
+
+SEC(".struct_ops")
+struct fuse_bpf_ops sealfs = {
+    .lookup = (void*)sealfs_lookup,
+    .getattr = (void*)sealfs_getattr,
+    .name = "sealfs",
+};
