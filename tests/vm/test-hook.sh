@@ -225,8 +225,7 @@ maps_gone() {
 }
 check "kill -9: the dead daemon's struct_ops map was freed" maps_gone
 
-splat=$(dmesg | tail -n +"$dmesg_start" |
-  grep -E "BUG:|WARNING:|KASAN|possible recursive locking|circular locking|suspicious RCU|Oops|general protection|refcount_t")
+splat=$("$(dirname "$0")/kernel-reports.sh" "$dmesg_start")
 check "kernel: no BUG, WARNING, KASAN, lockdep or RCU report in dmesg" test -z "$splat"
 [ -z "$splat" ] || echo "$splat" | sed 's/^/# /'
 
