@@ -58,6 +58,19 @@ static __always_inline void count(__u32 counter) {
   if (c) __sync_fetch_and_add(c, 1);
 }
 
+/* Counts why the request goes to the daemon, and lets it go there. */
+static __always_inline int forward(__u32 counter) {
+  count(counter);
+  return FUSE_BPF_FORWARD;
+}
+
+/* Result of a reply kfunc: answered if it took the reply, else forwarded. */
+static __always_inline int answered(int reply_err, __u32 hit, __u32 not_usable) {
+  if (reply_err) return forward(not_usable);
+  count(hit);
+  return FUSE_BPF_ANSWERED;
+}
+
 /*
  * The lease's bound on fill_gen if answers are allowed now, else -1 (no
  * fill_gen reaches it).  Each field is read once: user space orders its
@@ -82,36 +95,24 @@ int BPF_PROG(sealfs_lookup, struct fuse_bpf_lookup_ctx* req) {
   __builtin_memset(&key, 0, sizeof(key));
   key.parent = req->parent_nodeid;
   int len = bpf_fuse_lookup_name(req, key.name, sizeof(key.name));
-  if (len < 0) {
-    /* Longer than a key holds: never cached, but counted as not usable. */
-    count(SEALFS_LOOKUP_FORWARD);
-    return FUSE_BPF_FORWARD;
-  }
+  /* Longer than a key holds: never cached, but counted as not usable. */
+  if (len < 0) return forward(SEALFS_LOOKUP_FORWARD);
   key.name_len = len;
 
   struct sealfs_entry_val* e = bpf_map_lookup_elem(&entries, &key);
-  if (!e) {
-    count(SEALFS_LOOKUP_MISS);
-    return FUSE_BPF_FORWARD;
-  }
+  if (!e) return forward(SEALFS_LOOKUP_MISS);
   __u64 nodeid = e->nodeid;
   struct sealfs_attr_val* a = bpf_map_lookup_elem(&attrs, &nodeid);
   __u64 min_fill_gen = usable_from();
-  if (!a || e->fill_gen < min_fill_gen || a->fill_gen < min_fill_gen || min_fill_gen == (__u64)-1) {
-    count(SEALFS_LOOKUP_FORWARD);
-    return FUSE_BPF_FORWARD;
-  }
+  if (!a || e->fill_gen < min_fill_gen || a->fill_gen < min_fill_gen || min_fill_gen == (__u64)-1)
+    return forward(SEALFS_LOOKUP_FORWARD);
 
   __builtin_memset(&out, 0, sizeof(out));
   out.nodeid = nodeid;
   out.generation = e->generation;
   out.attr = a->attr; /* entry_valid = attr_valid = 0: asked again on every use */
-  if (bpf_fuse_reply_entry(req, &out, sizeof(out))) {
-    count(SEALFS_LOOKUP_FORWARD);
-    return FUSE_BPF_FORWARD;
-  }
-  count(SEALFS_LOOKUP_HIT);
-  return FUSE_BPF_ANSWERED;
+  return answered(bpf_fuse_reply_entry(req, &out, sizeof(out)), SEALFS_LOOKUP_HIT,
+                  SEALFS_LOOKUP_FORWARD);
 }
 
 SEC("struct_ops/sealfs_getattr")
@@ -120,24 +121,15 @@ int BPF_PROG(sealfs_getattr, struct fuse_bpf_getattr_ctx* req) {
 
   __u64 nodeid = req->nodeid;
   struct sealfs_attr_val* a = bpf_map_lookup_elem(&attrs, &nodeid);
-  if (!a) {
-    count(SEALFS_GETATTR_MISS);
-    return FUSE_BPF_FORWARD;
-  }
+  if (!a) return forward(SEALFS_GETATTR_MISS);
   __u64 min_fill_gen = usable_from();
-  if (a->fill_gen < min_fill_gen || min_fill_gen == (__u64)-1) {
-    count(SEALFS_GETATTR_FORWARD);
-    return FUSE_BPF_FORWARD;
-  }
+  if (a->fill_gen < min_fill_gen || min_fill_gen == (__u64)-1)
+    return forward(SEALFS_GETATTR_FORWARD);
 
   __builtin_memset(&out, 0, sizeof(out));
   out.attr = a->attr; /* attr_valid = 0: asked again on every use */
-  if (bpf_fuse_reply_attr(req, &out, sizeof(out))) {
-    count(SEALFS_GETATTR_FORWARD);
-    return FUSE_BPF_FORWARD;
-  }
-  count(SEALFS_GETATTR_HIT);
-  return FUSE_BPF_ANSWERED;
+  return answered(bpf_fuse_reply_attr(req, &out, sizeof(out)), SEALFS_GETATTR_HIT,
+                  SEALFS_GETATTR_FORWARD);
 }
 
 SEC(".struct_ops")
