@@ -9,6 +9,7 @@
 // Usage: bpf_cache_check (as root, on the patched kernel; vm-test/test-suite
 // runs it through tests/vm/test-bpf-cache.sh).  Prints TAP; exits 0 when all
 // passed, 1 when a check failed, 77 (after "SKIP: reason") when it cannot run.
+// BPF_CACHE_CHECK_DUMP=1 also prints `bpftool map dump` of entries and attrs.
 #define FUSE_USE_VERSION 34
 
 #include <bpf/bpf.h>

@@ -30,8 +30,8 @@ struct sealfs_cache;  // the bpftool skeleton (sealfs_cache.skel.h)
 namespace sealfs {
 
 struct BpfCacheOptions {
-  uint32_t max_entries = 65536;  // names (parent, name) -> nodeid; ~360 bytes each
-  uint32_t max_attrs = 65536;    // nodeid -> attributes; ~180 bytes each
+  uint32_t max_entries = 65536;  // names (parent, name) -> nodeid; 360 bytes each, preallocated
+  uint32_t max_attrs = 65536;    // nodeid -> attributes; 168 bytes each, preallocated
 };
 
 // The program's counters, summed over CPUs.  hit: answered in the kernel;
