@@ -136,8 +136,7 @@ Result<std::unique_ptr<BpfCache>> BpfCache::Attach(int fuse_dev_fd, const std::s
 
   sealfs_cache* skel = sealfs_cache__open();
   if (!skel) return Errno("cannot open the sealfs_cache BPF program");
-  // Destroys the skeleton (and so detaches nothing: the link is separate)
-  // unless released.
+  // Frees the skeleton on every early return.
   std::unique_ptr<sealfs_cache, void (*)(sealfs_cache*)> guard(skel, sealfs_cache__destroy);
 
   char msg[512] = "";
