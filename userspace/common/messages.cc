@@ -44,6 +44,16 @@ const char* OpName(Op op) {
       return "DROP_ORPHAN";
     case Op::kPing:
       return "PING";
+    case Op::kLookupCaching:
+      return "LOOKUP_CACHING";
+    case Op::kGetattrCaching:
+      return "GETATTR_CACHING";
+    case Op::kCacheRegister:
+      return "CACHE_REGISTER";
+    case Op::kCacheRenew:
+      return "CACHE_RENEW";
+    case Op::kCacheInvalidate:
+      return "CACHE_INVALIDATE";
     case Op::kPeerTruncChunks:
       return "PEER_TRUNC_CHUNKS";
     case Op::kPeerPrepare:

@@ -39,6 +39,11 @@ enum class Op : uint16_t {
   kReadlink = 18,
   kDropOrphan = 19,
   kPing = 20,
+  // The --bpf client cache (docs/design.md, "The --bpf client cache").
+  kLookupCaching = 21,   // LOOKUP that lets the client cache the answer
+  kGetattrCaching = 22,  // GETATTR that lets the client cache the answer
+  kCacheRegister = 23,   // opens a cache session; the connection becomes its callback path
+  kCacheRenew = 24,      // extends the session's lease
   // Server-to-server steps of cross-server operations (docs/design.md).
   kPeerTruncChunks = 102,
   kPeerPrepare = 103,     // apply steps of a cross-server operation, undoably
@@ -48,6 +53,8 @@ enum class Op : uint16_t {
   // Read-only scans for sealfs-fsck on a running cluster.
   kFsckScanMeta = 110,
   kFsckListChunks = 111,
+  // Server-to-client, on a cache session's connection.
+  kCacheInvalidate = 200,  // drop these cached answers, then acknowledge
 };
 const char* OpName(Op op);
 
@@ -102,6 +109,78 @@ struct LookupReq {
   template <class V>
   void Fields(V& v) {
     v(parent, name);
+  }
+};
+
+// The --bpf client cache. A client that caches names a session by the
+// random id it chose at start; a server answers EKEYEXPIRED to a caching
+// request or a renewal of a session it does not hold (never opened, expired,
+// or lost in a restart): the client must then drop everything it cached from
+// that server and register again.
+struct CachingLookupReq {
+  uint64_t client = 0;
+  Ino parent = 0;
+  std::string name;
+  template <class V>
+  void Fields(V& v) {
+    v(client, parent, name);
+  }
+};
+
+struct CachingInoReq {
+  uint64_t client = 0;
+  Ino ino = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(client, ino);
+  }
+};
+
+// REGISTER promises that the client holds nothing cached from this server.
+struct CacheRegisterReq {
+  uint64_t client = 0;
+  uint32_t lease_ms = 0;  // asked for; the reply holds what was granted
+  template <class V>
+  void Fields(V& v) {
+    v(client, lease_ms);
+  }
+};
+
+struct CacheRegisterResp {
+  uint32_t lease_ms = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(lease_ms);
+  }
+};
+
+struct CacheRenewReq {
+  uint64_t client = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(client);
+  }
+};
+
+struct EntryName {
+  Ino parent = 0;
+  std::string name;
+  bool operator==(const EntryName&) const = default;
+  template <class V>
+  void Fields(V& v) {
+    v(parent, name);
+  }
+};
+
+// Server to client: the answers about these inodes' attributes and these
+// entries changed; the client acknowledges (an empty reply) only once it no
+// longer serves them.
+struct CacheInvalidateReq {
+  std::vector<Ino> inodes;
+  std::vector<EntryName> entries;
+  template <class V>
+  void Fields(V& v) {
+    v(inodes, entries);
   }
 };
 
