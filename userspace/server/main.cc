@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cache_registry.h"
 #include "chunk_store.h"
 #include "cluster_config.h"
 #include "logging.h"
@@ -15,6 +16,11 @@
 #include "server_core.h"
 
 using namespace sealfs;
+
+namespace {
+// Written once a run has granted a client cache lease.
+constexpr char kCacheSessionsSeen[] = "cache_sessions_seen";
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -84,6 +90,25 @@ int main(int argc, char** argv) {
   std::vector<std::thread> io_threads;
   for (int i = 0; i < 2; ++i) io_threads.emplace_back([&] { io.run(); });
 
+  // Caching clients (sealfs-mount --bpf): the registry sees every commit.
+  // A run that follows one which granted leases waits them out before it
+  // acknowledges any change.
+  MetaStore* store = meta->get();
+  CacheRegistry::Options cache_opts;
+  if (store->GetCounter(kCacheSessionsSeen).ok()) {
+    cache_opts.grace = cache_opts.max_lease;
+    spdlog::info("clients may still cache answers of the previous run: changes wait {} ms",
+                 cache_opts.grace.count());
+  }
+  CacheRegistry cache(cache_opts, [store] {
+    MetaStore::Batch b;
+    b.PutCounter(kCacheSessionsSeen, 1);
+    return store->Commit(&b);
+  });
+  store->SetCommitObserver([&cache](const MetaStore::Batch& b) {
+    cache.Committed(b.changed_inodes(), b.changed_entries());
+  });
+
   ServerCore core(*config, me->id, meta->get(), chunks->get(),
                   std::chrono::milliseconds(timeout_ms));
   NamespaceService& ns = core.ns;
@@ -95,7 +120,9 @@ int main(int argc, char** argv) {
   }
   RequestHandler handler(&ns, meta->get(), chunks->get(), &core.participant, &core.coordinator,
                          config->version);
+  handler.set_cache(&cache);
   RpcServer server(io, pool, peer_pool, &handler);
+  server.set_cache(&cache);
   if (Status s = server.Listen(me->address, me->port); !s.ok()) {
     spdlog::error("{}", s.message());
     work.reset();

@@ -82,14 +82,20 @@ void ScanPrefix(leveldb::DB* db, const std::string& prefix, const std::string& s
 
 void MetaStore::Batch::PutInode(const InodeRecord& rec) {
   batch_.Put(Key('I', rec.attr.ino), EncodeValue(rec));
+  changed_inodes_.push_back(rec.attr.ino);
 }
-void MetaStore::Batch::DeleteInode(Ino ino) { batch_.Delete(Key('I', ino)); }
+void MetaStore::Batch::DeleteInode(Ino ino) {
+  batch_.Delete(Key('I', ino));
+  changed_inodes_.push_back(ino);
+}
 void MetaStore::Batch::PutDentry(Ino parent, std::string_view name, const DentryValue& v) {
   batch_.Put(Key('D', parent, name), EncodeValue(v));
   batch_.Put(Key('E', parent, v.cookie), std::string(name));
+  changed_entries_.push_back(EntryName{parent, std::string(name)});
 }
 void MetaStore::Batch::DeleteDentry(Ino parent, std::string_view name, uint64_t cookie) {
   batch_.Delete(Key('D', parent, name));
+  changed_entries_.push_back(EntryName{parent, std::string(name)});
   batch_.Delete(Key('E', parent, cookie));
 }
 void MetaStore::Batch::DeleteCookieIndex(Ino parent, uint64_t cookie) {
@@ -346,7 +352,17 @@ bool MetaStore::ScanRaw(std::string_view prefix, std::string_view start, size_t 
 Status MetaStore::Commit(Batch* b) {
   leveldb::WriteOptions wo;
   wo.sync = true;
-  return FromLevelDB(db_->Write(wo, b->raw()));
+  if (Status s = FromLevelDB(db_->Write(wo, b->raw())); !s.ok()) return s;
+  if (observer_) observer_(*b);
+  return Status::Ok();
+}
+
+Result<uint64_t> MetaStore::GetCounter(std::string_view name) const {
+  std::string v;
+  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), CounterKey(name), &v)); !s.ok())
+    return s;
+  if (v.size() != 8) return Status::Error(EIO, "counter " + std::string(name) + " is malformed");
+  return ReadBE64(v);
 }
 
 }  // namespace sealfs

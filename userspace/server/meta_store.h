@@ -25,6 +25,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ino.h"
 #include "messages.h"
@@ -109,9 +110,22 @@ class MetaStore {
     void PutCounter(std::string_view name, uint64_t value);
     leveldb::WriteBatch* raw() { return &batch_; }
 
+    // What clients may have cached that this batch changes: the inodes whose
+    // record it puts or deletes, and the entries it adds or removes.
+    const std::vector<Ino>& changed_inodes() const { return changed_inodes_; }
+    const std::vector<EntryName>& changed_entries() const { return changed_entries_; }
+
    private:
     leveldb::WriteBatch batch_;
+    std::vector<Ino> changed_inodes_;
+    std::vector<EntryName> changed_entries_;
   };
+
+  // Runs after every successful Commit, on the committing thread, before
+  // Commit returns; it may block (the cache registry waits there for clients
+  // to drop what the batch changed). Set once, before the store is shared.
+  using CommitObserver = std::function<void(const Batch&)>;
+  void SetCommitObserver(CommitObserver observer) { observer_ = std::move(observer); }
 
   // Opens (creating if needed) the store under `dir`. The store records the
   // server id it was created for and refuses to open for another id.
@@ -120,6 +134,8 @@ class MetaStore {
   Result<InodeRecord> GetInode(Ino ino) const;
   Result<DentryValue> GetDentry(Ino parent, std::string_view name) const;
   Result<std::string> GetXattr(Ino ino, std::string_view name) const;
+  // A counter written with Batch::PutCounter; ENOENT if never written.
+  Result<uint64_t> GetCounter(std::string_view name) const;
 
   // Calls fn(name, value, cookie) for entries of `parent` with cookie >= from,
   // in cookie order, until fn returns false.
@@ -177,6 +193,7 @@ class MetaStore {
   std::atomic<uint64_t> next_intent_{1};
   uint64_t reserved_intent_ = 0;
   std::atomic<uint64_t> inode_count_{0};
+  CommitObserver observer_;
 };
 
 }  // namespace sealfs

@@ -31,6 +31,9 @@ bool RequestHandler::IsQuickRead(Op op) {
     case Op::kPing:
     case Op::kLookup:
     case Op::kGetattr:
+    case Op::kLookupCaching:
+    case Op::kGetattrCaching:
+    case Op::kCacheRenew:
     case Op::kReadlink:
     case Op::kGetxattr:
     case Op::kListxattr:
@@ -97,6 +100,31 @@ Status RequestHandler::Statfs(std::vector<uint8_t>* reply) {
   return Status::Ok();
 }
 
+Status RequestHandler::CachingLookup(const CachingLookupReq& q, Entry* e) {
+  if (!cache_) return Status::Error(ENOSYS, "this server keeps no cache sessions");
+  // The interest is recorded before the read (cache_registry.h). The child's
+  // inode is known only after the entry is read, so once it is noted the
+  // entry is read again, until the two reads agree.
+  if (Status s = cache_->NoteDir(q.client, q.parent); !s.ok()) return s;
+  LookupReq plain{q.parent, q.name};
+  if (Status s = ns_->Lookup(plain, e); !s.ok()) return s;
+  for (int tries = 0; e->has_attr && tries < 100; ++tries) {
+    if (Status s = cache_->NoteAttr(q.client, e->ino); !s.ok()) return s;
+    Entry again;
+    if (Status s = ns_->Lookup(plain, &again); !s.ok()) return s;
+    bool same = again.ino == e->ino;
+    *e = again;
+    if (same) return Status::Ok();
+  }
+  return e->has_attr ? Status::Error(EAGAIN, "entry changed under a caching lookup") : Status::Ok();
+}
+
+Status RequestHandler::CachingGetattr(const CachingInoReq& q, Attr* a) {
+  if (!cache_) return Status::Error(ENOSYS, "this server keeps no cache sessions");
+  if (Status s = cache_->NoteAttr(q.client, q.ino); !s.ok()) return s;
+  return ns_->Getattr(q.ino, a);
+}
+
 Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
                                 std::vector<uint8_t>* reply) {
   switch (op) {
@@ -108,6 +136,17 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
     case Op::kGetattr:
       return Run<InoReq, Attr>(payload, reply,
                                [&](auto& q, auto* r) { return ns_->Getattr(q.ino, r); });
+    case Op::kLookupCaching:
+      return Run<CachingLookupReq, Entry>(payload, reply,
+                                          [&](auto& q, auto* r) { return CachingLookup(q, r); });
+    case Op::kGetattrCaching:
+      return Run<CachingInoReq, Attr>(payload, reply,
+                                      [&](auto& q, auto* r) { return CachingGetattr(q, r); });
+    case Op::kCacheRenew:
+      return Run<CacheRenewReq, Empty>(payload, reply, [&](auto& q, auto*) {
+        return cache_ ? cache_->Renew(q.client)
+                      : Status::Error(ENOSYS, "this server keeps no cache sessions");
+      });
     case Op::kSetattr:
       return Run<SetattrReq, Attr>(payload, reply,
                                    [&](auto& q, auto* r) { return ns_->Setattr(q, r); });

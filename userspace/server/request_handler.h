@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "cache_registry.h"
 #include "chunk_store.h"
 #include "frame.h"
 #include "meta_store.h"
@@ -29,12 +30,17 @@ class RequestHandler {
         coordinator_(coordinator),
         epoch_(epoch) {}
 
+  // Serves the caching LOOKUP/GETATTR and CACHE_RENEW from `cache`.
+  void set_cache(CacheRegistry* cache) { cache_ = cache; }
+
   // True for operations that only read metadata: they never block.
   static bool IsQuickRead(Op op);
   // True for the steps of other servers' operations: they run on their own
   // workers, so that operations waiting on each other's servers cannot
   // starve each other of threads.
   static bool IsPeerStep(Op op);
+
+  uint64_t epoch() const { return epoch_; }
 
   // Fills *status (0 or errno) and *reply for the request.
   void Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
@@ -44,6 +50,8 @@ class RequestHandler {
   Status Dispatch(Op op, std::span<const uint8_t> payload, std::vector<uint8_t>* reply);
   Status Read(std::span<const uint8_t> payload, std::vector<uint8_t>* reply);
   Status Statfs(std::vector<uint8_t>* reply);
+  Status CachingLookup(const CachingLookupReq& q, Entry* e);
+  Status CachingGetattr(const CachingInoReq& q, Attr* a);
 
   NamespaceService* ns_;
   const MetaStore* meta_;
@@ -51,6 +59,7 @@ class RequestHandler {
   TxnParticipant* participant_;
   TxnCoordinator* coordinator_;
   uint64_t epoch_;
+  CacheRegistry* cache_ = nullptr;
 };
 
 }  // namespace sealfs

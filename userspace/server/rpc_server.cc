@@ -70,8 +70,10 @@ void RpcServer::Accept() {
                        std::vector<uint8_t> payload) { OnFrame(c, h, std::move(payload)); },
                 [this, weak](const std::string& reason) {
                   spdlog::debug("connection closed: {}", reason);
+                  std::shared_ptr<Connection> c = weak.lock();
+                  if (c && cache_) cache_->OnClose(c);
                   std::lock_guard lock(mu_);
-                  if (auto c = weak.lock()) conns_.erase(c);
+                  if (c) conns_.erase(c);
                 });
     Accept();
   });
@@ -79,9 +81,19 @@ void RpcServer::Accept() {
 
 void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHeader& h,
                         std::vector<uint8_t> payload) {
+  if ((h.flags & kFlagResponse) && cache_ && static_cast<Op>(h.opcode) == Op::kCacheInvalidate)
+    return cache_->OnResponse(conn, h);
   if (h.flags & kFlagResponse) {
     spdlog::warn("closing connection from {}: unexpected response frame", conn->peer_name());
     return conn->Close("unexpected response frame");
+  }
+  const Op op = static_cast<Op>(h.opcode);
+  if (op == Op::kCacheRegister) {
+    // It may write the store once (CacheRegistry's first session): not on
+    // the I/O thread.
+    return asio::post(workers_, [this, conn, h, payload = std::move(payload)] {
+      RegisterCacheSession(conn, h, payload);
+    });
   }
   auto serve = [this, conn, h, payload = std::move(payload)] {
     FrameHeader reply_header;
@@ -96,13 +108,38 @@ void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHead
   // Reads of metadata take microseconds and never block: answer them on the
   // I/O thread. Anything that writes, syncs or touches chunk files goes to the
   // worker pool so that it cannot stall other connections.
-  const Op op = static_cast<Op>(h.opcode);
   if (RequestHandler::IsQuickRead(op))
     serve();
   else if (RequestHandler::IsPeerStep(op))
     asio::post(peer_workers_, std::move(serve));
   else
     asio::post(workers_, std::move(serve));
+}
+
+void RpcServer::RegisterCacheSession(const std::shared_ptr<Connection>& conn, const FrameHeader& h,
+                                     std::span<const uint8_t> payload) {
+  FrameHeader reply_header{.opcode = h.opcode,
+                           .flags = kFlagResponse,
+                           .request_id = h.request_id,
+                           .epoch = h.epoch,
+                           .status = 0,
+                           .payload_len = 0};
+  std::vector<uint8_t> reply;
+  CacheRegisterReq req;
+  if (!cache_) {
+    reply_header.status = ENOSYS;
+  } else if (h.epoch != handler_->epoch()) {
+    reply_header.status = ESTALE;
+  } else if (!Decode(payload, &req)) {
+    reply_header.status = EINVAL;
+  } else if (Result<uint32_t> lease = cache_->Register(conn, req); !lease.ok()) {
+    spdlog::warn("cannot open a cache session: {}", lease.status().ToString());
+    reply_header.status = lease.err();
+  } else {
+    CacheRegisterResp resp{.lease_ms = *lease};
+    Encode(resp, &reply);
+  }
+  conn->Send(reply_header, std::move(reply));
 }
 
 }  // namespace sealfs
