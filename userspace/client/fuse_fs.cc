@@ -44,6 +44,7 @@ struct stat FuseFs::ToStat(const Attr& a) const {
 }
 
 double FuseFs::AttrTimeout() const {
+  if (cache_) return 0;  // the BPF program answers instead of the kernel's own cache
   // With --attr-timeout 0 the attributes a reply carries still serve the rest
   // of the system call that asked for them; the kernel can only say so with a
   // timeout, of at least one tick. Otherwise one fstatat() costs three
@@ -69,10 +70,37 @@ void FuseFs::ReplyAttr(fuse_req_t req, Attr a) {
   fuse_reply_attr(req, &st, AttrTimeout());
 }
 
-Status FuseFs::FillAttr(Entry* e) {
+template <class CachingReq, class PlainReq, class Resp>
+Status FuseFs::CachingCall(Op caching_op, CachingReq& cq, Op plain_op, PlainReq& pq, Ino owner,
+                           Resp* resp, bool* cacheable) {
+  *cacheable = false;
+  if (cache_ && sessions_->Open(HomeOf(owner))) {
+    Status s = client_->Meta(caching_op, owner, cq, resp, true);
+    if (s.err() != EKEYEXPIRED) {
+      *cacheable = s.ok();
+      return s;
+    }
+    sessions_->Lost(HomeOf(owner));
+  }
+  return client_->Meta(plain_op, owner, pq, resp, true);
+}
+
+bool FuseFs::HasPendingSize(Ino ino) {
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(ino);
+  return it != pending_.end() && (it->second.end > 0 || it->second.blocks_delta != 0);
+}
+
+Status FuseFs::FillAttr(Entry* e, bool* cacheable) {
   if (e->has_attr) return Status::Ok();
   InoReq q{e->ino};
-  if (Status s = client_->Meta(Op::kGetattr, e->ino, q, &e->attr, true); !s.ok()) return s;
+  CachingInoReq cq{.client = sessions_ ? sessions_->client_id() : 0, .ino = e->ino};
+  bool attr_cacheable = false;
+  if (Status s =
+          CachingCall(Op::kGetattrCaching, cq, Op::kGetattr, q, e->ino, &e->attr, &attr_cacheable);
+      !s.ok())
+    return s;
+  *cacheable = *cacheable && attr_cacheable;
   e->has_attr = 1;
   return Status::Ok();
 }
@@ -96,18 +124,29 @@ void FuseFs::ReplyEntry(fuse_req_t req, const Entry& e) {
 
 void FuseFs::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   LookupReq q{ToServer(parent), name};
+  CachingLookupReq cq{
+      .client = sessions_ ? sessions_->client_id() : 0, .parent = q.parent, .name = name};
+  uint64_t token = cache_ ? cache_->BeginFill() : 0;
   Entry e;
-  Status s = client_->Meta(Op::kLookup, q.parent, q, &e, true);
-  if (s.ok()) s = FillAttr(&e);
+  bool cacheable = false;
+  Status s = CachingCall(Op::kLookupCaching, cq, Op::kLookup, q, q.parent, &e, &cacheable);
+  if (s.ok()) s = FillAttr(&e, &cacheable);
   if (!s.ok()) return ReplyStatus(req, s);
-  ReplyEntry(req, e);
+  fuse_entry_param p = EntryParam(e);
+  if (cacheable && !HasPendingSize(e.ino)) cache_->FillEntry(token, parent, name, p.ino, p.attr);
+  fuse_reply_entry(req, &p);
 }
 
 void FuseFs::Getattr(fuse_req_t req, fuse_ino_t ino) {
   InoReq q{ToServer(ino)};
+  CachingInoReq cq{.client = sessions_ ? sessions_->client_id() : 0, .ino = q.ino};
+  uint64_t token = cache_ ? cache_->BeginFill() : 0;
   Attr a;
-  if (Status s = client_->Meta(Op::kGetattr, q.ino, q, &a, true); !s.ok())
+  bool cacheable = false;
+  if (Status s = CachingCall(Op::kGetattrCaching, cq, Op::kGetattr, q, q.ino, &a, &cacheable);
+      !s.ok())
     return ReplyStatus(req, s);
+  if (cacheable && !HasPendingSize(a.ino)) cache_->FillAttr(token, ino, ToStat(a));
   ReplyAttr(req, a);
 }
 
@@ -198,7 +237,8 @@ void FuseFs::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_
   Entry e;
   // Not idempotent: a retry after a lost reply would see EEXIST.
   Status s = client_->Meta(Op::kMknod, q.parent, q, &e, false);
-  if (s.ok()) s = FillAttr(&e);
+  bool cacheable = false;  // answers to changes are not cached (their own invalidations race them)
+  if (s.ok()) s = FillAttr(&e, &cacheable);
   if (!s.ok()) return ReplyStatus(req, s);
   if (!fi) return ReplyEntry(req, e);
 
@@ -284,7 +324,8 @@ void FuseFs::Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const ch
   LinkReq q{.ino = ToServer(ino), .new_parent = ToServer(newparent), .new_name = newname};
   Entry e;
   Status s = client_->Meta(Op::kLink, q.new_parent, q, &e, false);
-  if (s.ok()) s = FillAttr(&e);
+  bool cacheable = false;
+  if (s.ok()) s = FillAttr(&e, &cacheable);
   if (!s.ok()) return ReplyStatus(req, s);
   ReplyEntry(req, e);
 }
@@ -355,6 +396,8 @@ void FuseFs::Write(fuse_req_t req, fuse_ino_t fino, const char* buf, size_t size
     w.modified = true;
     if (s.ok()) w.end = std::max(w.end, static_cast<uint64_t>(off) + size);
   }
+  // The size and blocks this mount answers now differ from the server's.
+  if (cache_) cache_->DropAttr(fino);
   if (!s.ok()) return ReplyStatus(req, s);
   fuse_reply_write(req, size);
 }

@@ -15,7 +15,9 @@
 #include <set>
 #include <unordered_map>
 
+#include "cache_sessions.h"
 #include "cluster_client.h"
+#include "kernel_cache.h"
 
 namespace sealfs {
 
@@ -32,6 +34,13 @@ class FuseFs {
   static const fuse_lowlevel_ops* Ops();
   void set_session(fuse_session* se) { session_ = se; }
   void set_client(ClusterClient* client) { client_ = client; }
+  // --bpf: answers of LOOKUP and GETATTR are cached in `cache` under the
+  // servers' sessions. Attributes and entries are then replied with a zero
+  // validity: the kernel keeps nothing, and asks the BPF program every time.
+  void set_cache(KernelCache* cache, CacheSessions* sessions) {
+    cache_ = cache;
+    sessions_ = sessions;
+  }
 
  private:
   struct WriteState {
@@ -52,7 +61,14 @@ class FuseFs {
   fuse_entry_param EntryParam(const Entry& e);
   void ReplyEntry(fuse_req_t req, const Entry& e);
   void ReplyAttr(fuse_req_t req, Attr a);
-  Status FillAttr(Entry* e);
+  Status FillAttr(Entry* e, bool* cacheable);
+  // Sends the caching form of a read when the owner's cache session is open
+  // (*cacheable is then true on success), the plain form otherwise.
+  template <class CachingReq, class PlainReq, class Resp>
+  Status CachingCall(Op caching_op, CachingReq& cq, Op plain_op, PlainReq& pq, Ino owner,
+                     Resp* resp, bool* cacheable);
+  // Pending writes of this mount change what would be answered about `ino`.
+  bool HasPendingSize(Ino ino);
   void OverlayPendingWrites(Attr* a);
   // Pushes pending size/block/time changes of `ino` to its home server.
   Status CommitPending(Ino ino, bool sync);
@@ -99,6 +115,8 @@ class FuseFs {
   ClusterClient* client_;
   MountOptions opts_;
   fuse_session* session_ = nullptr;
+  KernelCache* cache_ = nullptr;
+  CacheSessions* sessions_ = nullptr;
 
   std::mutex mu_;
   std::unordered_map<Ino, WriteState> pending_;  // guarded by mu_

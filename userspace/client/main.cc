@@ -1,5 +1,6 @@
 // sealfs-mount: mounts a sealfs cluster with FUSE.
 #include <spdlog/spdlog.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,8 +11,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "bpf_cache.h"
+#include "cache_sessions.h"
 #include "cluster_client.h"
 #include "fuse_fs.h"
+#include "kernel_cache.h"
 #include "logging.h"
 
 using namespace sealfs;
@@ -48,7 +52,10 @@ std::string MountinfoEscape(const std::string& path) {
 // mountinfo: a stat() of the mount point would wait for this daemon's own
 // reply. `canonical` is the mount point resolved before mounting, for the same
 // reason.
-void SetReadAhead(const std::string& canonical, unsigned kib) {
+// The "major:minor" device of the sealfs mount on `canonical`, from
+// mountinfo ("" if none): a stat() of the mount point would wait for this
+// daemon's own reply.
+std::string MountDevice(const std::string& canonical) {
   std::ifstream mountinfo("/proc/self/mountinfo");
   const std::string point = MountinfoEscape(canonical);
   std::string line, device;
@@ -59,6 +66,48 @@ void SetReadAhead(const std::string& canonical, unsigned kib) {
     if (where == point && line.find(" - fuse.sealfs ") != std::string::npos)
       device = majmin;  // the last one is on top
   }
+  return device;
+}
+
+// The mount's BPF maps live in /sys/fs/bpf/sealfs/<id>/, where <id> is its
+// FUSE connection number (as in /sys/fs/fuse/connections/<id>/): the minor
+// number of its device.
+std::string PinDir(const std::string& device) {
+  return "/sys/fs/bpf/sealfs/" + device.substr(device.find(':') + 1);
+}
+
+// `sealfs-mount --stats MOUNTPOINT`.
+int PrintStats(const std::string& mountpoint) {
+  std::error_code ec;
+  std::string canonical = std::filesystem::canonical(mountpoint, ec).string();
+  std::string device = ec ? "" : MountDevice(canonical);
+  if (device.empty()) {
+    fmt::print(stderr, "sealfs-mount: {} is not a sealfs mount\n", mountpoint);
+    return 1;
+  }
+  Result<BpfCacheCounters> c = BpfCache::ReadPinnedCounters(PinDir(device));
+  if (!c.ok()) {
+    fmt::print(stderr, "sealfs-mount: {}: no BPF cache counters ({}); was it mounted with --bpf?\n",
+               mountpoint, c.status().ToString());
+    return 1;
+  }
+  fmt::print("{:<8} {:>12} {:>12} {:>12}\n", "op", "hits", "misses", "forwards");
+  fmt::print("{:<8} {:>12} {:>12} {:>12}\n", "lookup", c->lookup_hit, c->lookup_miss,
+             c->lookup_forward);
+  fmt::print("{:<8} {:>12} {:>12} {:>12}\n", "getattr", c->getattr_hit, c->getattr_miss,
+             c->getattr_forward);
+  return 0;
+}
+
+uint64_t RandomClientId() {
+  uint64_t id = 0;
+  while (id == 0)
+    if (getrandom(&id, sizeof id, 0) != sizeof id) id = 0;
+  return id;
+}
+
+void SetReadAhead(const std::string& canonical, unsigned kib) {
+  std::string device = MountDevice(canonical);
   if (device.empty()) {
     spdlog::info("{} is not in /proc/self/mountinfo; readahead left as is", canonical);
     return;
@@ -89,8 +138,27 @@ int main(int argc, char** argv) {
   int timeout_ms = 3000;
   unsigned read_ahead_kb = 4096;
   MountOptions opts;
+  std::string bpf = "off";
+  bool stats = false;
+  BpfCacheOptions cache_opts;
+  unsigned lease_ms = 2000;
   app.add_option("mountpoint", mountpoint, "directory to mount on")->required();
-  app.add_option("-c,--config", config_path, "cluster file (TOML)")->required();
+  app.add_option("-c,--config", config_path, "cluster file (TOML)");
+  app.add_flag("--stats", stats,
+               "print the BPF cache counters of the --bpf mount on MOUNTPOINT, then exit");
+  app.add_option("--bpf", bpf,
+                 "answer LOOKUP/GETATTR in the kernel from BPF maps: on (needs the FUSE BPF "
+                 "hook), auto (use it if the kernel has it) or off; --bpf alone means on")
+      ->expected(0, 1)
+      ->default_str("on")
+      ->check(CLI::IsMember({"on", "auto", "off"}));
+  app.add_option("--cache-entries", cache_opts.max_entries,
+                 "--bpf: entries and attributes the maps hold each (LRU)")
+      ->check(CLI::Range(16u, 1u << 24));
+  app.add_option("--cache-lease-ms", lease_ms,
+                 "--bpf: lease asked of the servers; an unreachable client delays changes by "
+                 "at most this")
+      ->check(CLI::Range(200u, 60000u));
   app.add_flag("-f,--foreground", foreground, "stay in the foreground until unmounted");
   app.add_option("--timeout-ms", timeout_ms,
                  "a request without a reply in this time fails with EIO")
@@ -104,7 +172,26 @@ int main(int argc, char** argv) {
   app.add_option("-o", fuse_opts, "extra FUSE mount options (comma separated)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error");
   CLI11_PARSE(app, argc, argv);
+  if (stats) return PrintStats(mountpoint);
+  if (config_path.empty()) {
+    fmt::print(stderr,
+               "sealfs-mount: --config is required\nRun with --help for more information.\n");
+    return 2;
+  }
   opts.entry_timeout = opts.attr_timeout;
+  cache_opts.max_attrs = cache_opts.max_entries;
+  if (bpf != "off") {
+    if (Status s = BpfCache::HookAvailable(); !s.ok()) {
+      if (bpf == "on") {
+        fmt::print(stderr, "sealfs-mount: --bpf: {}\n", s.message());
+        return 2;
+      }
+      fmt::print(stderr, "sealfs-mount: --bpf=auto: {}; using the kernel's attribute cache\n",
+                 s.message());
+      bpf = "off";
+    }
+  }
+  if (bpf != "off") opts.attr_timeout = opts.entry_timeout = 0;  // see FuseFs::set_cache
 
   if (Status s = SetupLogging("sealfs-mount", log_level); !s.ok()) {
     fmt::print(stderr, "sealfs-mount: --log-level: {}\n", s.message());
@@ -151,10 +238,44 @@ int main(int argc, char** argv) {
     return 1;
   }
   fs.set_session(se);
+  // The program is attached before daemonizing, so that a failure reaches
+  // the terminal; the maps and the link are descriptors, which fork() keeps.
+  std::unique_ptr<BpfCache> maps;
+  if (bpf != "off") {
+    std::string device = resolve_error ? "" : MountDevice(canonical);
+    Result<std::unique_ptr<BpfCache>> attached =
+        device.empty() ? Result<std::unique_ptr<BpfCache>>(
+                             Status::Error(ENOENT, canonical + " is not in /proc/self/mountinfo"))
+                       : BpfCache::Attach(fuse_session_fd(se), PinDir(device), cache_opts);
+    if (!attached.ok()) {
+      spdlog::error("--bpf: cannot attach the BPF cache to {}: {}", mountpoint,
+                    attached.status().ToString());
+      fuse_session_unmount(se);
+      fuse_session_destroy(se);
+      fuse_opt_free_args(&fargs);
+      return 1;
+    }
+    maps = std::move(*attached);
+  }
   int rc = fuse_daemonize(foreground);
   if (rc == 0) {
     ClusterClient client(*config, timeout);
     fs.set_client(&client);
+    // Threads start here, after the fork.
+    std::unique_ptr<KernelCache> kernel_cache;
+    std::unique_ptr<CacheSessions> sessions;
+    if (maps) {
+      spdlog::info("--bpf: BPF cache attached, maps in {}", maps->pin_dir());
+      kernel_cache = std::make_unique<KernelCache>(std::move(maps), config->RootIno());
+      kernel_cache->set_session(se);
+      sessions = std::make_unique<CacheSessions>(
+          *config, RandomClientId(), std::chrono::milliseconds(lease_ms), kernel_cache.get());
+      if (!sessions->WaitAllOpen(std::chrono::milliseconds(lease_ms)))
+        spdlog::warn(
+            "--bpf: not every server opened a cache session yet; caching from "
+            "each once it does");
+      fs.set_cache(kernel_cache.get(), sessions.get());
+    }
     if (read_ahead_kb > 0 && !resolve_error && ServeInit(se))
       SetReadAhead(canonical, read_ahead_kb);
     fuse_loop_config* loop = fuse_loop_cfg_create();
