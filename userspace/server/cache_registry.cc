@@ -61,19 +61,11 @@ Status CacheRegistry::Renew(uint64_t client) {
   return Status::Ok();
 }
 
-Status CacheRegistry::NoteAttr(uint64_t client, Ino ino) {
-  std::lock_guard lock(mu_);
-  Result<std::shared_ptr<Session>> s = LiveSession(client);
-  if (!s.ok()) return s.status();
-  if ((*s)->attrs.size() + (*s)->dirs.size() >= opts_.max_interest) {
-    Expire(*s, "holds too many cached answers");
-    return NoSession(client);
-  }
-  (*s)->attrs.insert(ino);
-  return Status::Ok();
-}
+Status CacheRegistry::NoteAttr(uint64_t client, Ino ino) { return Note(client, ino, false); }
 
-Status CacheRegistry::NoteDir(uint64_t client, Ino dir) {
+Status CacheRegistry::NoteDir(uint64_t client, Ino dir) { return Note(client, dir, true); }
+
+Status CacheRegistry::Note(uint64_t client, Ino ino, bool entries) {
   std::lock_guard lock(mu_);
   Result<std::shared_ptr<Session>> s = LiveSession(client);
   if (!s.ok()) return s.status();
@@ -81,7 +73,7 @@ Status CacheRegistry::NoteDir(uint64_t client, Ino dir) {
     Expire(*s, "holds too many cached answers");
     return NoSession(client);
   }
-  (*s)->dirs.insert(dir);
+  (entries ? (*s)->dirs : (*s)->attrs).insert(ino);
   return Status::Ok();
 }
 

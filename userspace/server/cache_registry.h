@@ -98,7 +98,9 @@ class CacheRegistry {
     bool acked = false;
   };
 
-  Result<std::shared_ptr<Session>> LiveSession(uint64_t client);    // mu_ held
+  Result<std::shared_ptr<Session>> LiveSession(uint64_t client);  // mu_ held
+  // Records interest in the entries of directory `ino`, or in its attributes.
+  Status Note(uint64_t client, Ino ino, bool entries);
   void Expire(const std::shared_ptr<Session>& s, const char* why);  // mu_ held
   void WaitForGrace();
 
