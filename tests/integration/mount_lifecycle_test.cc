@@ -61,10 +61,15 @@ TEST_F(MountLifecycleTest, MountFailsFastNamingAnUnreachableServer) {
   const auto mnt = cluster.dir() / "mnt-fail";
   std::filesystem::create_directories(mnt);
   const auto start = std::chrono::steady_clock::now();
-  const auto result =
-      RunCommand({BinaryPath("sealfs-mount").string(), "--config", cluster.config_path().string(),
-                  mnt.string(), "-f", "--timeout-ms", "2000"},
-                 std::chrono::seconds(20));
+  std::vector<std::string> argv = {BinaryPath("sealfs-mount").string(),
+                                   "--config",
+                                   cluster.config_path().string(),
+                                   mnt.string(),
+                                   "-f",
+                                   "--timeout-ms",
+                                   "2000"};
+  for (auto& arg : ExtraMountArgs()) argv.push_back(std::move(arg));
+  const auto result = RunCommand(argv, std::chrono::seconds(20));
   const auto elapsed = std::chrono::steady_clock::now() - start;
   if (IsMountPoint(mnt)) {
     RunCommand({"/usr/bin/fusermount3", "-u", mnt.string()}, std::chrono::seconds(10));

@@ -1,6 +1,7 @@
 #include "binaries.h"
 
 #include <cstdlib>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -15,6 +16,15 @@ std::filesystem::path BinaryPath(std::string_view name) {
                              "SEALFS_TEST_LOCAL_DIR to run the POSIX tests on a local directory)");
   }
   return path;
+}
+
+std::vector<std::string> ExtraMountArgs() {
+  std::vector<std::string> args;
+  const char* env = std::getenv("SEALFS_TEST_MOUNT_ARGS");
+  if (env == nullptr) return args;
+  std::istringstream words(env);
+  for (std::string word; words >> word;) args.push_back(word);
+  return args;
 }
 
 }  // namespace sealfs::it

@@ -67,6 +67,8 @@ std::vector<std::string> FuseMount::Argv() const {
                                    "--attr-timeout",
                                    attr_timeout.str()};
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  const auto from_env = ExtraMountArgs();
+  argv.insert(argv.end(), from_env.begin(), from_env.end());
   return argv;
 }
 
