@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
                  "answer LOOKUP/GETATTR in the kernel from BPF maps: on (needs the FUSE BPF "
                  "hook), auto (use it if the kernel has it) or off; --bpf alone means on")
       ->expected(0, 1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->default_str("on")
       ->check(CLI::IsMember({"on", "auto", "off"}));
   app.add_option("--cache-entries", cache_opts.max_entries,
