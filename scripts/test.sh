@@ -3,7 +3,8 @@
 # unit and integration tests, runs them again built with AddressSanitizer and
 # UndefinedBehaviorSanitizer, then runs the kernel VM tests (vm-test/test-suite:
 # the FUSE BPF hook on the project's patched kernel in QEMU; the kernel build is
-# cached under ${SEALFS_CACHE:-~/.cache/sealfs}).
+# cached under ${SEALFS_CACHE:-~/.cache/sealfs}), and the integration suite in
+# the VM with every mount using the --bpf cache.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -43,4 +44,9 @@ case "$REPO" in
 esac
 echo "=== sealfs: kernel VM tests"
 "$vm_src/vm-test/test-suite" "$vm_src/build"
+# The whole integration suite again on the patched kernel, every mount with the
+# BPF cache on; the --bpf tests (hits, coherence across mounts, the 100,000-
+# operation stress) run only there.
+echo "=== sealfs: integration tests in the VM, every mount with --bpf"
+SEALFS_TEST_MOUNT_ARGS=--bpf "$vm_src/tests/vm/run-integration.sh" "$vm_src/build"
 echo "=== sealfs: all tests passed"
