@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "file_util.h"
 #include "fs_test.h"
@@ -73,6 +74,37 @@ TEST_F(ServerFailureTest, ReadOfChunksOnAKilledServerFailsWithEioThenRecovers) {
   const auto [err_after, data_after] = ReadUntilError(fd.get(), content.size());
   EXPECT_EQ(err_after, 0) << "read after restart failed with " << strerrorname_np(err_after);
   EXPECT_EQ(Hash(data_after), Hash(content)) << "content differs after restart";
+}
+
+// A close whose size commit cannot reach the file's home server fails with EIO, yet the
+// written bytes are not lost: the client commits the size once the server is back.
+TEST_F(ServerFailureTest, ASizeThatCouldNotBeCommittedAtCloseLandsOnceTheServerIsBack) {
+  auto& cluster = StartCluster({.chunk_size = kSmallChunkSize});
+  auto& writer = cluster.AddMount({.timeout_ms = 2000});
+  auto& reader = cluster.AddMount();
+  const std::string content = "written before the home server died";
+  auto fd = Open(writer.path() / "f", O_WRONLY | O_CREAT);
+  PwriteFull(fd.get(), content, 0);
+  struct stat st;
+  ASSERT_OK(::fstat(fd.get(), &st));
+  const int home = static_cast<int>(st.st_ino >> 48);
+  cluster.KillServer(home);
+  EXPECT_EQ(::close(fd.release()), -1);
+  EXPECT_EQ(errno, EIO) << "close with the home server " << home << " down";
+  cluster.StartServer(home);
+
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  off_t size = -1;
+  while (Clock::now() < deadline) {
+    if (::stat((reader.path() / "f").c_str(), &st) == 0 && (size = st.st_size) > 0) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_EQ(size, static_cast<off_t>(content.size())) << "size seen by another mount";
+  EXPECT_EQ(ReadFile(reader.path() / "f"), content);
+  cluster.UnmountAll();
+  cluster.StopAllServers();
+  const auto fsck = cluster.Fsck();
+  EXPECT_EQ(fsck.status, 0) << fsck.output;
 }
 
 // No central metadata server: directories live on different servers, so with two of three

@@ -48,8 +48,8 @@ Status ClusterClient::Read(Ino ino, uint64_t offset, std::span<uint8_t> out) {
   return Status::Ok();
 }
 
-Status ClusterClient::Write(Ino ino, uint64_t offset, std::string_view data,
-                            int64_t* blocks_delta) {
+Status ClusterClient::Write(Ino ino, uint64_t offset, std::string_view data, int64_t* blocks_delta,
+                            uint64_t* reached) {
   for (const ChunkSpan& span : SplitIntoChunks(offset, data.size(), placement_.chunk_size())) {
     // WriteReq's fields up to the data's length; the data itself is gathered
     // from the caller's buffer.
@@ -60,8 +60,14 @@ Status ClusterClient::Write(Ino ino, uint64_t offset, std::string_view data,
     w.U32(span.offset);
     w.U32(span.length);
     ServerId server = placement_.ChunkServer(ino, span.chunk);
-    Result<Reply> r = Channel(server)->Call(
-        Op::kWrite, fields, data.substr(span.file_offset - offset, span.length), true);
+    bool maybe_sent = false;
+    Result<Reply> r = Channel(server)->Call(Op::kWrite, fields,
+                                            data.substr(span.file_offset - offset, span.length),
+                                            true, {}, &maybe_sent);
+    // A server that answers with an error has stored nothing past the chunk's
+    // old end; a request lost on the way may have been stored.
+    if (r.ok() ? r->status == 0 : maybe_sent)
+      *reached = std::max(*reached, span.file_offset + span.length);
     if (!r.ok()) return r.status();
     if (r->status != 0) return Status::Error(r->status);
     WriteResp resp;

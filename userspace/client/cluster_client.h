@@ -38,7 +38,11 @@ class ClusterClient {
   Status Read(Ino ino, uint64_t offset, std::span<uint8_t> out);
 
   // Writes data at offset; adds the 512-byte blocks it allocated to *blocks_delta.
-  Status Write(Ino ino, uint64_t offset, std::string_view data, int64_t* blocks_delta);
+  // Raises *reached to the end of the bytes that may now be stored, which on
+  // failure can be more than nothing: a request lost after it was sent may
+  // have been carried out.
+  Status Write(Ino ino, uint64_t offset, std::string_view data, int64_t* blocks_delta,
+               uint64_t* reached);
   // Makes every server fdatasync the chunks it holds of `ino`.
   Status SyncChunks(Ino ino);
   Result<StatfsResp> Statfs();

@@ -387,14 +387,17 @@ void FuseFs::Write(fuse_req_t req, fuse_ino_t fino, const char* buf, size_t size
                    fuse_file_info*) {
   Ino ino = ToServer(fino);
   int64_t blocks_delta = 0;
-  Status s =
-      client_->Write(ino, static_cast<uint64_t>(off), std::string_view(buf, size), &blocks_delta);
+  uint64_t reached = 0;
+  Status s = client_->Write(ino, static_cast<uint64_t>(off), std::string_view(buf, size),
+                            &blocks_delta, &reached);
   {
     std::lock_guard lock(mu_);
     WriteState& w = pending_[ino];
     w.blocks_delta += blocks_delta;
     w.modified = true;
-    if (s.ok()) w.end = std::max(w.end, static_cast<uint64_t>(off) + size);
+    // Even a failed write counts up to where it may have stored bytes, so
+    // that no stored byte lies past the size the next commit sets.
+    w.end = std::max(w.end, reached);
   }
   // The size and blocks this mount answers now differ from the server's.
   if (cache_) cache_->DropAttr(fino);
@@ -422,6 +425,7 @@ void FuseFs::Release(fuse_req_t req, fuse_ino_t fino, fuse_file_info*) {
       open_.erase(it);
     }
   }
+  if (!s.ok() && !drop) RetryLater(ino, s);
   if (drop) {
     InoReq q{ino};
     Empty e;
@@ -429,6 +433,53 @@ void FuseFs::Release(fuse_req_t req, fuse_ino_t fino, fuse_file_info*) {
       spdlog::warn("cannot drop unlinked inode {:#x}: {}", ino, d.ToString());
   }
   ReplyStatus(req, s);
+}
+
+void FuseFs::RetryLater(Ino ino, const Status& why) {
+  spdlog::warn("size and times of inode {:#x} not committed at its last close ({}); retrying", ino,
+               why.ToString());
+  std::lock_guard lock(mu_);
+  if (stopping_) return;
+  unflushed_.insert(ino);
+  if (!retry_thread_.joinable()) retry_thread_ = std::thread([this] { RetryUnflushedLoop(); });
+  unflushed_cv_.notify_one();
+}
+
+void FuseFs::RetryUnflushedLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    unflushed_cv_.wait_for(lock, std::chrono::milliseconds(500));
+    std::set<Ino> todo = std::move(unflushed_);
+    unflushed_.clear();
+    lock.unlock();
+    std::set<Ino> failed;
+    for (Ino ino : todo) {
+      if (Status s = CommitPending(ino, false); s.ok())
+        spdlog::info("size and times of inode {:#x} committed", ino);
+      else
+        failed.insert(ino);
+    }
+    lock.lock();
+    unflushed_.merge(failed);
+  }
+}
+
+void FuseFs::FinishUnflushed() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  unflushed_cv_.notify_one();
+  if (retry_thread_.joinable()) retry_thread_.join();
+  std::set<Ino> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(unflushed_);
+  }
+  for (Ino ino : left) {
+    if (Status s = CommitPending(ino, false); !s.ok())
+      spdlog::error("size and times of inode {:#x} could not be committed: {}", ino, s.ToString());
+  }
 }
 
 void FuseFs::DoReaddir(fuse_req_t req, fuse_ino_t fino, size_t size, off_t off, bool plus) {

@@ -5,14 +5,18 @@
 // for --attr-timeout seconds. What it does keep is per-inode write state
 // between a write and the next flush: the size the writes reached, the blocks
 // they allocated, and whether data was written or read (for mtime and atime).
+// A commit of that state that fails at the last release (the home server is
+// down) is retried in the background until it lands or the mount ends.
 #pragma once
 
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "cache_sessions.h"
@@ -29,6 +33,7 @@ struct MountOptions {
 class FuseFs {
  public:
   FuseFs(ClusterClient* client, MountOptions opts) : client_(client), opts_(opts) {}
+  ~FuseFs() { FinishUnflushed(); }
 
   // The operation table handed to fuse_session_new; userdata is a FuseFs*.
   static const fuse_lowlevel_ops* Ops();
@@ -41,6 +46,9 @@ class FuseFs {
     cache_ = cache;
     sessions_ = sessions;
   }
+  // Stops the background retries after one last attempt each, logging what
+  // could not be committed. Called before the client goes away.
+  void FinishUnflushed();
 
  private:
   struct WriteState {
@@ -72,6 +80,9 @@ class FuseFs {
   void OverlayPendingWrites(Attr* a);
   // Pushes pending size/block/time changes of `ino` to its home server.
   Status CommitPending(Ino ino, bool sync);
+  // Hands a commit that failed at the last release to the retry thread.
+  void RetryLater(Ino ino, const Status& why);
+  void RetryUnflushedLoop();
   void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev,
                 const char* link, fuse_file_info* fi);
   bool AnyOpen();
@@ -124,6 +135,10 @@ class FuseFs {
   // What the kernel was last told about each inode's size and mtime, to
   // invalidate its attribute cache at open when another client changed them.
   std::unordered_map<Ino, std::pair<uint64_t, int64_t>> kernel_view_;  // guarded by mu_
+  std::set<Ino> unflushed_;                                            // guarded by mu_
+  bool stopping_ = false;                                              // guarded by mu_
+  std::condition_variable unflushed_cv_;
+  std::thread retry_thread_;  // started at the first failed release
 };
 
 }  // namespace sealfs

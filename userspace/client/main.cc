@@ -284,6 +284,7 @@ int main(int argc, char** argv) {
     fuse_loop_cfg_set_idle_threads(loop, 16);
     rc = fuse_session_loop_mt(se, loop);
     fuse_loop_cfg_destroy(loop);
+    fs.FinishUnflushed();
   }
   fuse_session_unmount(se);
   fuse_remove_signal_handlers(se);

@@ -149,7 +149,7 @@ Result<std::shared_ptr<RpcChannel::Link>> RpcChannel::GetLink() {
 Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, std::string_view data,
                                    std::span<uint8_t> sink, bool* broken, bool* unsent) {
   *broken = false;
-  *unsent = false;
+  *unsent = true;
   Result<std::shared_ptr<Link>> got = GetLink();
   if (!got.ok()) return got.status();
   std::shared_ptr<Link> link = *got;
@@ -163,7 +163,7 @@ Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, st
   {
     std::lock_guard lock(link->mu);
     if (link->broken) {
-      *broken = *unsent = true;
+      *broken = true;
       return Status::Error(EIO, fmt::format("{}: connection lost before {}", name_, OpName(op)));
     }
     Link::Waiter& w = link->pending[h.request_id];
@@ -171,6 +171,7 @@ Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, st
     reply = w.reply.get_future();
   }
   HeaderBytes header = EncodeHeader(h);
+  *unsent = false;
   std::array<asio::const_buffer, 3> bufs = {asio::buffer(header), asio::buffer(fields),
                                             asio::buffer(data.data(), data.size())};
   asio::error_code ec;
@@ -208,14 +209,18 @@ Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, st
 }
 
 Result<Reply> RpcChannel::Call(Op op, const std::vector<uint8_t>& fields, std::string_view data,
-                               bool idempotent, std::span<uint8_t> sink) {
+                               bool idempotent, std::span<uint8_t> sink, bool* maybe_sent) {
   bool broken = false, unsent = false;
   Result<Reply> r = CallOnce(op, fields, data, sink, &broken, &unsent);
+  bool sent = !unsent;
   // A request that never left (the connection was already known to be
   // lost) can always go again; one that may have been served only if it is
   // idempotent.
-  if (!r.ok() && broken && (idempotent || unsent))
+  if (!r.ok() && broken && (idempotent || unsent)) {
     r = CallOnce(op, fields, data, sink, &broken, &unsent);
+    sent |= !unsent;
+  }
+  if (maybe_sent) *maybe_sent = sent;
   if (!r.ok()) spdlog::debug("{}", r.status().message());
   return r;
 }

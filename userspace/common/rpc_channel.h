@@ -49,8 +49,10 @@ class RpcChannel {
   // reply. A transport failure or timeout gives EIO; a server-side error comes
   // back in Reply::status. A successful reply that is a u32 length followed by
   // at most sink.size() bytes (BytesResp) is received straight into `sink`.
+  // `*maybe_sent`, when given, tells whether the request may have reached the
+  // server (false only when it certainly never left this process).
   Result<Reply> Call(Op op, const std::vector<uint8_t>& fields, std::string_view data,
-                     bool idempotent, std::span<uint8_t> sink = {});
+                     bool idempotent, std::span<uint8_t> sink = {}, bool* maybe_sent = nullptr);
 
   // Typed convenience: encodes the request, decodes the response.
   template <class Req, class Resp>

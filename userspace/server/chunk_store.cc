@@ -125,13 +125,20 @@ Result<int64_t> ChunkStore::Write(Ino ino, uint64_t chunk, uint32_t offset, std:
   }
   Fd fd(raw);
   if (!fd.ok()) return Errno("open chunk");
-  int64_t before = Blocks(fd.get());
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return Errno("stat chunk");
+  int64_t before = st.st_blocks;
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::pwrite(fd.get(), data.data() + done, data.size() - done, offset + done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Errno("write chunk");
+      Status s = Errno("write chunk");
+      // A failed write leaves nothing past the chunk's old end (a full disk
+      // may have taken part of it): the client counts only what it was told.
+      if (offset + done > static_cast<uint64_t>(st.st_size))
+        (void)::ftruncate(fd.get(), st.st_size);
+      return s;
     }
     done += static_cast<size_t>(n);
   }
