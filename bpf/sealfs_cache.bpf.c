@@ -23,13 +23,20 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* max_entries of entries and attrs: user space may resize them before load. */
+/* max_entries of the three hashes: user space may resize them before load. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, SEALFS_CACHE_DEFAULT_SIZE);
   __type(key, struct sealfs_entry_key);
   __type(value, struct sealfs_entry_val);
 } entries SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, SEALFS_CACHE_DEFAULT_LONG_SIZE);
+  __type(key, struct sealfs_long_entry_key);
+  __type(value, struct sealfs_entry_val);
+} long_entries SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -87,19 +94,35 @@ static __always_inline __u64 usable_from(void) {
   return min_fill_gen;
 }
 
-SEC("struct_ops/sealfs_lookup")
-int BPF_PROG(sealfs_lookup, struct fuse_bpf_lookup_ctx* req) {
-  struct sealfs_entry_key key;
-  struct fuse_entry_out out;
-
+/*
+ * The cached entry for the name being looked up, from `entries` or, for a
+ * name of SEALFS_CACHE_SHORT_NAME_MAX bytes or more, `long_entries`; NULL if
+ * there is none.  Each key is zeroed whole: keys compare bytewise.
+ */
+static __always_inline struct sealfs_entry_val* find_entry(struct fuse_bpf_lookup_ctx* req) {
+  if (req->name_len < SEALFS_CACHE_SHORT_NAME_MAX) {
+    struct sealfs_entry_key key;
+    __builtin_memset(&key, 0, sizeof(key));
+    key.parent = req->parent_nodeid;
+    int len = bpf_fuse_lookup_name(req, key.name, sizeof(key.name));
+    if (len < 0) return NULL;
+    key.name_len = len;
+    return bpf_map_lookup_elem(&entries, &key);
+  }
+  struct sealfs_long_entry_key key;
   __builtin_memset(&key, 0, sizeof(key));
   key.parent = req->parent_nodeid;
   int len = bpf_fuse_lookup_name(req, key.name, sizeof(key.name));
-  /* Longer than a key holds: never cached, but counted as not usable. */
-  if (len < 0) return forward(SEALFS_LOOKUP_FORWARD);
+  if (len < 0) return NULL;
   key.name_len = len;
+  return bpf_map_lookup_elem(&long_entries, &key);
+}
 
-  struct sealfs_entry_val* e = bpf_map_lookup_elem(&entries, &key);
+SEC("struct_ops/sealfs_lookup")
+int BPF_PROG(sealfs_lookup, struct fuse_bpf_lookup_ctx* req) {
+  struct fuse_entry_out out;
+
+  struct sealfs_entry_val* e = find_entry(req);
   if (!e) return forward(SEALFS_LOOKUP_MISS);
   __u64 nodeid = e->nodeid;
   struct sealfs_attr_val* a = bpf_map_lookup_elem(&attrs, &nodeid);

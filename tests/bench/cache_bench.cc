@@ -13,6 +13,7 @@
 // of bpf to the others.
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -165,6 +166,17 @@ int main(int argc, char** argv) {
           {sealfs::it::BinaryPath("sealfs-mount").string(), "--stats", bpf->path().string()},
           std::chrono::seconds(10));
       fmt::print("sealfs-mount --stats {}:\n{}", bpf->path().string(), stats.output);
+      // The maps' kernel memory (memlock), pinned under the FUSE connection number.
+      struct stat st;
+      if (::stat(bpf->path().c_str(), &st) == 0) {
+        const std::string pins = fmt::format("/sys/fs/bpf/sealfs/{}", minor(st.st_dev));
+        for (const char* map : {"entries", "long_entries", "attrs"}) {
+          auto show = sealfs::it::RunCommand(
+              {"/usr/sbin/bpftool", "map", "show", "pinned", pins + "/" + map},
+              std::chrono::seconds(10));
+          fmt::print("{}", show.output);
+        }
+      }
     }
 
     std::map<std::string, Measurement> hot;

@@ -45,11 +45,17 @@ struct Node {
   mode_t mode;
   off_t size;
 };
+// 100 bytes: its entry goes to the long_entries map.
+constexpr char kLongName[] =
+    "a-name-of-one-hundred-bytes-which-is-too-long-for-the-entries-map-and-lives-in-long_entries-"
+    "01234567";
+static_assert(sizeof(kLongName) - 1 == 100);
 constexpr Node kNodes[] = {{kRoot, "f1", S_IFREG | 0644, 111},
                            {kRoot, "f2", S_IFREG | 0600, 222},
                            {kRoot, "d", S_IFDIR | 0755, 0},
-                           {4, "g", S_IFREG | 0640, 555}};
-constexpr fuse_ino_t kF1 = 2, kF2 = 3, kDir = 4, kG = 5;
+                           {4, "g", S_IFREG | 0640, 555},
+                           {kRoot, kLongName, S_IFREG | 0644, 666}};
+constexpr fuse_ino_t kF1 = 2, kF2 = 3, kDir = 4, kG = 5, kLong = 6;
 constexpr time_t kMtime = 1700000000;
 constexpr long kMtimeNsec = 123456789;
 
@@ -208,7 +214,7 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 size_t CountKeys(const std::string& pinned) {
   int fd = bpf_obj_get(pinned.c_str());
   if (fd < 0) return 0;
-  sealfs_entry_key key, next;
+  sealfs_long_entry_key key, next;  // room for either map's keys
   size_t n = 0;
   for (const void* prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
     key = next;
@@ -286,6 +292,16 @@ void RunChecks(int dev_fd, const std::string& mnt) {
   CheckDelta(d.lookups == 0 && d.getattrs == 0 && d.c.getattr_hit >= 3,
              "hit: in a subdirectory too, and GETATTR of the root", d);
 
+  const std::string long_path = mnt + "/" + kLongName;
+  Check(StatN(long_path, 1), "long name: stat it once, the daemon fills long_entries");
+  Snapshot s3l(*cache);
+  Check(StatN(long_path, 3, &st) && st.st_ino == kLong && st.st_size == 666,
+        "long name: stat it three times");
+  d = s3l.Since();
+  CheckDelta(d.lookups == 0 && d.getattrs == 0 && d.c.lookup_hit == 3,
+             "long name: answered from long_entries", d);
+  Check(CountKeys(pin_dir + "/long_entries") == 1, "long name: one key in long_entries");
+
   Snapshot s4(*cache);
   Check(!StatN(mnt + "/g", 1) && errno == ENOENT && !StatN(mnt + "/g", 1),
         "parent: g is not in the root");
@@ -355,8 +371,12 @@ void RunChecks(int dev_fd, const std::string& mnt) {
   struct stat any {};
   cache->PutEntry(kRoot, std::string(256, 'x'), kF1, 2);
   cache->PutAttr(kF1 + 1000, any, 2);
-  Check(keys >= 3 && CountKeys(pin_dir + "/entries") == keys,
-        "long name: PutEntry of 256 bytes caches nothing (" + std::to_string(keys) + " keys)");
+  Check(
+      keys >= 3 && CountKeys(pin_dir + "/entries") == keys &&
+          CountKeys(pin_dir + "/long_entries") == 1,
+      "too long a name: PutEntry of 256 bytes caches nothing (" + std::to_string(keys) + " keys)");
+  cache->DeleteEntry(kRoot, kLongName);
+  Check(CountKeys(pin_dir + "/long_entries") == 0, "DeleteEntry: of a long name");
   cache->DeleteAttr(kF1 + 1000);
   cache->DeleteEntry(kRoot, "absent");
 

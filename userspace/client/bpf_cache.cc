@@ -22,7 +22,8 @@ namespace {
 constexpr unsigned long kBpfFsMagic = 0xcafe4a11;  // BPF_FS_MAGIC, <linux/magic.h>
 
 // The pinned maps, by file name under pin_dir (documented in kernel-hook.md).
-constexpr std::array<const char*, 4> kPinNames = {"entries", "attrs", "lease", "counters"};
+constexpr std::array<const char*, 5> kPinNames = {"entries", "long_entries", "attrs", "lease",
+                                                  "counters"};
 
 std::string PinPath(const std::string& dir, const char* name) { return dir + "/" + name; }
 
@@ -62,14 +63,30 @@ Status PreparePinDir(const std::string& dir) {
   return Status::Ok();
 }
 
-// Zero-filled key for (parent, name); false if name does not fit.
-bool MakeKey(uint64_t parent, std::string_view name, sealfs_entry_key* key) {
-  if (name.size() >= SEALFS_CACHE_NAME_MAX) return false;
+// Zero-filled key of Key's type for (parent, name); false if name does not fit.
+template <class Key>
+bool MakeKey(uint64_t parent, std::string_view name, Key* key) {
+  if (name.size() >= sizeof(key->name)) return false;
   std::memset(key, 0, sizeof(*key));
   key->parent = parent;
   key->name_len = static_cast<__u32>(name.size());
   std::memcpy(key->name, name.data(), name.size());
   return true;
+}
+
+// Calls fn(map_fd, key) with the key of (parent, name) in the map the program
+// looks it up in: `entries` for short names, `long_entries` for the others.
+// Names of SEALFS_CACHE_NAME_MAX bytes or more are never cached: no call.
+template <class Fn>
+void WithEntryKey(int entries_fd, int long_entries_fd, uint64_t parent, std::string_view name,
+                  Fn fn) {
+  if (name.size() < SEALFS_CACHE_SHORT_NAME_MAX) {
+    sealfs_entry_key key;
+    if (MakeKey(parent, name, &key)) fn(entries_fd, &key);
+  } else {
+    sealfs_long_entry_key key;
+    if (MakeKey(parent, name, &key)) fn(long_entries_fd, &key);
+  }
 }
 
 // As libfuse's convert_stat, which fills its own replies.
@@ -131,7 +148,7 @@ Status BpfCache::HookAvailable() {
 Result<std::unique_ptr<BpfCache>> BpfCache::Attach(int fuse_dev_fd, const std::string& pin_dir,
                                                    BpfCacheOptions opts) {
   if (Status s = HookAvailable(); !s.ok()) return s;
-  if (opts.max_entries == 0 || opts.max_attrs == 0)
+  if (opts.max_entries == 0 || opts.max_long_entries == 0 || opts.max_attrs == 0)
     return Status::Error(EINVAL, "BPF cache sizes must be positive");
 
   sealfs_cache* skel = sealfs_cache__open();
@@ -143,6 +160,7 @@ Result<std::unique_ptr<BpfCache>> BpfCache::Attach(int fuse_dev_fd, const std::s
   bpf_map* ops = fuse_hook_prepare(skel->obj, msg, sizeof(msg));
   if (!ops) return Status::Error(EINVAL, msg);
   if (bpf_map__set_max_entries(skel->maps.entries, opts.max_entries) != 0 ||
+      bpf_map__set_max_entries(skel->maps.long_entries, opts.max_long_entries) != 0 ||
       bpf_map__set_max_entries(skel->maps.attrs, opts.max_attrs) != 0)
     return Status::Error(EINVAL, "cannot size the BPF cache maps");
   if (int err = sealfs_cache__load(skel); err != 0) {
@@ -152,8 +170,9 @@ Result<std::unique_ptr<BpfCache>> BpfCache::Attach(int fuse_dev_fd, const std::s
   }
 
   if (Status s = PreparePinDir(pin_dir); !s.ok()) return s;
-  const std::array<bpf_map*, kPinNames.size()> maps = {skel->maps.entries, skel->maps.attrs,
-                                                       skel->maps.lease, skel->maps.counters};
+  const std::array<bpf_map*, kPinNames.size()> maps = {skel->maps.entries, skel->maps.long_entries,
+                                                       skel->maps.attrs, skel->maps.lease,
+                                                       skel->maps.counters};
   for (size_t i = 0; i < maps.size(); i++) {
     std::string path = PinPath(pin_dir, kPinNames[i]);
     if (int err = bpf_map__pin(maps[i], path.c_str()); err != 0) {
@@ -176,6 +195,7 @@ BpfCache::BpfCache(sealfs_cache* skel, int link_fd, std::string pin_dir)
       link_fd_(link_fd),
       pin_dir_(std::move(pin_dir)),
       entries_fd_(bpf_map__fd(skel->maps.entries)),
+      long_entries_fd_(bpf_map__fd(skel->maps.long_entries)),
       attrs_fd_(bpf_map__fd(skel->maps.attrs)),
       lease_fd_(bpf_map__fd(skel->maps.lease)),
       counters_fd_(bpf_map__fd(skel->maps.counters)) {}
@@ -188,11 +208,10 @@ BpfCache::~BpfCache() {
 
 void BpfCache::PutEntry(uint64_t parent, std::string_view name, uint64_t nodeid,
                         uint64_t fill_gen) {
-  sealfs_entry_key key;
-  if (!MakeKey(parent, name, &key)) return;
   sealfs_entry_val val{.nodeid = nodeid, .generation = 0, .fill_gen = fill_gen};
   // A failed update (out of memory) leaves the name uncached: a miss.
-  bpf_map_update_elem(entries_fd_, &key, &val, BPF_ANY);
+  WithEntryKey(entries_fd_, long_entries_fd_, parent, name,
+               [&](int fd, const void* key) { bpf_map_update_elem(fd, key, &val, BPF_ANY); });
 }
 
 void BpfCache::PutAttr(uint64_t nodeid, const struct stat& st, uint64_t fill_gen) {
@@ -201,9 +220,9 @@ void BpfCache::PutAttr(uint64_t nodeid, const struct stat& st, uint64_t fill_gen
 }
 
 void BpfCache::DeleteEntry(uint64_t parent, std::string_view name) {
-  sealfs_entry_key key;
-  if (!MakeKey(parent, name, &key)) return;
-  bpf_map_delete_elem(entries_fd_, &key);  // fails only with ENOENT
+  // Fails only with ENOENT.
+  WithEntryKey(entries_fd_, long_entries_fd_, parent, name,
+               [](int fd, const void* key) { bpf_map_delete_elem(fd, key); });
 }
 
 void BpfCache::DeleteAttr(uint64_t nodeid) { bpf_map_delete_elem(attrs_fd_, &nodeid); }

@@ -30,14 +30,16 @@ struct sealfs_cache;  // the bpftool skeleton (sealfs_cache.skel.h)
 namespace sealfs {
 
 struct BpfCacheOptions {
-  uint32_t max_entries = 65536;  // names (parent, name) -> nodeid; 360 bytes each, preallocated
-  uint32_t max_attrs = 65536;    // nodeid -> attributes; 168 bytes each, preallocated
+  // Maps, preallocated; bytes per element as the kernel (6.12, x86-64) lays them out.
+  uint32_t max_entries = 65536;  // names under 48 bytes (parent, name) -> nodeid; 152 bytes each
+  uint32_t max_long_entries = 8192;  // longer names -> nodeid; 360 bytes each
+  uint32_t max_attrs = 65536;        // nodeid -> attributes; 168 bytes each
 };
 
 // The program's counters, summed over CPUs.  hit: answered in the kernel;
 // miss: nothing cached for the key; forward: cached but not usable (lease
-// expired, fill_gen below min_fill_gen, entry without attributes, name too
-// long, reply refused).  Misses and forwards reach the daemon.
+// expired, fill_gen below min_fill_gen, entry without attributes, reply
+// refused).  Misses and forwards reach the daemon.
 struct BpfCacheCounters {
   uint64_t lookup_hit = 0, lookup_miss = 0, lookup_forward = 0;
   uint64_t getattr_hit = 0, getattr_miss = 0, getattr_forward = 0;
@@ -50,7 +52,7 @@ class BpfCache {
   static Status HookAvailable();
 
   // Loads the program with maps of opts' sizes, pins its maps as pin_dir/
-  // {entries,attrs,lease,counters} (pin_dir is normally
+  // {entries,long_entries,attrs,lease,counters} (pin_dir is normally
   // /sys/fs/bpf/sealfs/<mount id>; missing directories are created, pins left
   // by an earlier daemon with the same id are replaced), and attaches it to
   // the connection of fuse_dev_fd, an open /dev/fuse of a mounted file system.
@@ -91,7 +93,7 @@ class BpfCache {
   struct sealfs_cache* skel_;
   int link_fd_;
   std::string pin_dir_;
-  int entries_fd_, attrs_fd_, lease_fd_, counters_fd_;
+  int entries_fd_, long_entries_fd_, attrs_fd_, lease_fd_, counters_fd_;
   std::mutex lease_mu_;  // serializes SetLease; guards the two fields below
   uint64_t lease_deadline_ns_ = 0, lease_min_fill_gen_ = 0;  // last written
 };

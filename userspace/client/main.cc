@@ -154,7 +154,8 @@ int main(int argc, char** argv) {
       ->default_str("on")
       ->check(CLI::IsMember({"on", "auto", "off"}));
   app.add_option("--cache-entries", cache_opts.max_entries,
-                 "--bpf: entries and attributes the maps hold each (LRU)")
+                 "--bpf: names and attributes the maps hold each (LRU); names of 48 bytes "
+                 "or more get a map of an eighth of this")
       ->check(CLI::Range(16u, 1u << 24));
   app.add_option("--cache-lease-ms", lease_ms,
                  "--bpf: lease asked of the servers; an unreachable client delays changes by "
@@ -181,6 +182,7 @@ int main(int argc, char** argv) {
   }
   opts.entry_timeout = opts.attr_timeout;
   cache_opts.max_attrs = cache_opts.max_entries;
+  cache_opts.max_long_entries = std::max(16u, cache_opts.max_entries / 8);
   if (bpf != "off") {
     if (Status s = BpfCache::HookAvailable(); !s.ok()) {
       if (bpf == "on") {
