@@ -7,6 +7,9 @@
 namespace sealfs {
 namespace {
 
+// The innermost DeferredAcks alive on this thread.
+thread_local CacheRegistry::DeferredAcks* current_deferral = nullptr;
+
 Status NoSession(uint64_t client) {
   return Status::Error(EKEYEXPIRED,
                        fmt::format("no live cache session for client {:016x}", client));
@@ -103,7 +106,6 @@ void CacheRegistry::Committed(std::span<const Ino> inodes, std::span<const Entry
   WaitForGrace();
   if (live_sessions_.load() == 0 || (inodes.empty() && entries.empty())) return;
   struct Outgoing {
-    std::shared_ptr<Session> session;
     std::shared_ptr<Connection> conn;
     uint64_t id;
     CacheInvalidateReq req;
@@ -127,30 +129,54 @@ void CacheRegistry::Committed(std::span<const Ino> inodes, std::span<const Entry
       uint64_t id = next_request_++;
       pending_[id] = Pending{.session = s, .deadline = s->lease_end};
       ++s->unacked;
-      out.push_back(Outgoing{s, s->conn, id, std::move(req)});
+      out.push_back(Outgoing{s->conn, id, std::move(req)});
     }
     for (const auto& s : gone) Expire(s, "disconnected and its lease ran out");
   }
+  std::vector<uint64_t> ids;
   for (Outgoing& o : out) {
+    ids.push_back(o.id);
     if (!o.conn) continue;  // cannot be told: wait for its lease to end
     FrameHeader h;
     h.opcode = static_cast<uint16_t>(Op::kCacheInvalidate);
     h.request_id = o.id;
     o.conn->Send(h, Encode(o.req));
   }
+  if (current_deferral && current_deferral->registry_ == this)
+    current_deferral->ids_.insert(current_deferral->ids_.end(), ids.begin(), ids.end());
+  else
+    WaitForAcks(ids);
+}
+
+void CacheRegistry::WaitForAcks(std::span<const uint64_t> ids) {
+  if (ids.empty()) return;
   std::unique_lock lock(mu_);
-  for (Outgoing& o : out) {
-    auto it = pending_.find(o.id);
+  for (uint64_t id : ids) {
+    auto it = pending_.find(id);
     while (it != pending_.end() && !it->second.acked && Clock::now() < it->second.deadline) {
       acked_.wait_until(lock, it->second.deadline);
-      it = pending_.find(o.id);
+      it = pending_.find(id);
     }
     if (it == pending_.end()) continue;  // the session expired or was replaced meanwhile
-    --o.session->unacked;
+    std::shared_ptr<Session> session = it->second.session;
+    --session->unacked;
     bool acked = it->second.acked;
     pending_.erase(it);
-    if (!acked) Expire(o.session, "an invalidation was not acknowledged within its lease");
+    if (!acked) Expire(session, "an invalidation was not acknowledged within its lease");
   }
+}
+
+CacheRegistry::DeferredAcks::DeferredAcks(CacheRegistry* registry)
+    : registry_(registry), outer_(current_deferral) {
+  current_deferral = this;
+}
+
+void CacheRegistry::DeferredAcks::Wait() {
+  if (current_deferral == this) current_deferral = outer_;
+  if (!registry_) return;
+  std::vector<uint64_t> ids = std::move(ids_);
+  ids_.clear();
+  registry_->WaitForAcks(ids);
 }
 
 void CacheRegistry::OnResponse(const std::shared_ptr<Connection>& conn, const FrameHeader& h) {

@@ -15,7 +15,12 @@
 // - Committed() returns once every client that may have cached a changed
 //   answer has acknowledged dropping it, or has lost its session (its lease
 //   ran out unacknowledged: the session is expired and the client must drop
-//   everything it cached from this server before it registers again).
+//   everything it cached from this server before it registers again) -
+//   unless a DeferredAcks is alive on the calling thread: then it only sends
+//   the invalidations, and DeferredAcks::Wait() waits for them. A request
+//   handler holds one so that it waits after releasing its locks (a slow
+//   client must not hold up every other change in the same directory) and
+//   still before it replies.
 #pragma once
 
 #include <atomic>
@@ -73,6 +78,24 @@ class CacheRegistry {
   // The commit observer of the metadata store (see the contract above).
   void Committed(std::span<const Ino> inodes, std::span<const EntryName> entries);
 
+  // Defers the waiting of Committed() calls made on this thread while it
+  // lives (see the contract above); DeferredAcks nest.
+  class DeferredAcks {
+   public:
+    explicit DeferredAcks(CacheRegistry* registry);  // null: defers nothing
+    ~DeferredAcks() { Wait(); }
+    DeferredAcks(const DeferredAcks&) = delete;
+    DeferredAcks& operator=(const DeferredAcks&) = delete;
+    // Returns once every invalidation deferred so far is settled.
+    void Wait();
+
+   private:
+    friend class CacheRegistry;
+    CacheRegistry* registry_;
+    DeferredAcks* outer_;
+    std::vector<uint64_t> ids_;  // invalidations sent, not yet waited for
+  };
+
   // A response frame on a session's connection (an acknowledgement).
   void OnResponse(const std::shared_ptr<Connection>& conn, const FrameHeader& h);
   // A connection closed: its session stays until its lease ends, so that a
@@ -102,6 +125,9 @@ class CacheRegistry {
   // Records interest in the entries of directory `ino`, or in its attributes.
   Status Note(uint64_t client, Ino ino, bool entries);
   void Expire(const std::shared_ptr<Session>& s, const char* why);  // mu_ held
+  // Waits until each of the invalidations `ids` is acknowledged, or expires
+  // its session when the session's lease ends first.
+  void WaitForAcks(std::span<const uint64_t> ids);
   void WaitForGrace();
 
   const Options opts_;

@@ -102,7 +102,11 @@ void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHead
     reply_header.request_id = h.request_id;
     reply_header.epoch = h.epoch;
     std::vector<uint8_t> reply;
+    // Invalidations of cached answers that the request's changes sent are
+    // waited for here, with the handler's locks released, before the reply.
+    CacheRegistry::DeferredAcks acks(cache_);
     handler_->Handle(h, payload, &reply_header.status, &reply);
+    acks.Wait();
     conn->Send(reply_header, std::move(reply));
   };
   // Reads of metadata take microseconds and never block: answer them on the
