@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole sealfs test suite: installs what it needs, builds, runs the
 # unit and integration tests, runs them again built with AddressSanitizer and
-# UndefinedBehaviorSanitizer, then runs the kernel VM tests (vm-test/test-suite:
-# the FUSE BPF hook on the project's patched kernel in QEMU; the kernel build is
-# cached under ${SEALFS_CACHE:-~/.cache/sealfs}), and the integration suite in
-# the VM with every mount using the --bpf cache.
+# UndefinedBehaviorSanitizer, runs the kernel VM tests (vm-test/test-suite: the
+# FUSE BPF hook on the project's patched kernel in QEMU; the kernel build is
+# cached under ${SEALFS_CACHE:-~/.cache/sealfs}), and, beside the sanitizer and
+# VM tests, the integration suite in the VM with every mount using --bpf.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,7 +26,6 @@ run_suite() {  # build-dir, extra cmake args...
 }
 
 run_suite "$REPO/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-run_suite "$REPO/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEALFS_SANITIZE=ON
 
 # The VM mounts its own tmpfs on /tmp, /run and /dev/shm, hiding a checkout
 # there: run the VM tests from a copy of the sources outside them.
@@ -42,11 +41,31 @@ case "$REPO" in
     cmake --build "$vm_src/build" -j "$JOBS"
     ;;
 esac
-echo "=== sealfs: kernel VM tests"
-"$vm_src/vm-test/test-suite" "$vm_src/build"
+
 # The whole integration suite again on the patched kernel, every mount with the
 # BPF cache on; the --bpf tests (hits, coherence across mounts, the 100,000-
-# operation stress) run only there.
-echo "=== sealfs: integration tests in the VM, every mount with --bpf"
-SEALFS_TEST_MOUNT_ARGS=--bpf "$vm_src/tests/vm/run-integration.sh" "$vm_src/build"
+# operation stress) run only there. It takes about half an hour of one
+# emulated CPU, so it runs in the background (its own process group, stopped
+# if this script stops) while the sanitizer build and the hook tests run.
+vm_bpf_log="$REPO/build/vm-integration-bpf.log"
+echo "=== sealfs: integration tests in the VM, every mount with --bpf (in the background; log: $vm_bpf_log)"
+SEALFS_TEST_MOUNT_ARGS=--bpf setsid "$vm_src/tests/vm/run-integration.sh" --timeout 3000 "$vm_src/build" \
+  >"$vm_bpf_log" 2>&1 &
+vm_bpf_pid=$!
+trap 'kill -- "-$vm_bpf_pid" 2>/dev/null || true' EXIT
+
+run_suite "$REPO/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEALFS_SANITIZE=ON
+
+echo "=== sealfs: kernel VM tests"
+"$vm_src/vm-test/test-suite" "$vm_src/build"
+
+echo "=== sealfs: waiting for the integration tests in the VM with --bpf"
+vm_bpf_status=0
+wait "$vm_bpf_pid" || vm_bpf_status=$?
+trap - EXIT
+cat "$vm_bpf_log"
+if ((vm_bpf_status != 0)); then
+  echo "=== sealfs: the integration tests in the VM with --bpf failed (status $vm_bpf_status)"
+  exit "$vm_bpf_status"
+fi
 echo "=== sealfs: all tests passed"
