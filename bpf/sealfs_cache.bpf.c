@@ -6,9 +6,14 @@
  *
  * An answer is given only while the lease holds (now < deadline_ns) and only
  * from values with fill_gen >= min_fill_gen; LOOKUP needs both the entry and
- * its nodeid's attributes.  Answers carry zero entry/attr timeouts, so the
- * kernel asks again (and the program checks again) on every use.  There is no
- * negative caching: a missing name always reaches the daemon.
+ * its nodeid's attributes.  Entries carry a zero timeout, so the kernel asks
+ * again (and the program checks again) on every use of a name.  Attributes
+ * carry a validity of 1 ns, which the kernel rounds up to one tick: the
+ * permission checks and the getattr of one path walk share an answer.  That
+ * never serves stale attributes: the daemon invalidates the kernel's copy
+ * (FUSE_NOTIFY_INVAL_INODE) before it acknowledges a change, and a tick is far
+ * inside the margin the daemon keeps below the lease (docs/design.md).  There
+ * is no negative caching: a missing name always reaches the daemon.
  */
 // The libbpf headers need the kernel types first.
 // clang-format off
@@ -133,7 +138,8 @@ int BPF_PROG(sealfs_lookup, struct fuse_bpf_lookup_ctx* req) {
   __builtin_memset(&out, 0, sizeof(out));
   out.nodeid = nodeid;
   out.generation = e->generation;
-  out.attr = a->attr; /* entry_valid = attr_valid = 0: asked again on every use */
+  out.attr = a->attr;
+  out.attr_valid_nsec = 1; /* one tick; entry_valid 0: names are asked every time */
   return answered(bpf_fuse_reply_entry(req, &out, sizeof(out)), SEALFS_LOOKUP_HIT,
                   SEALFS_LOOKUP_FORWARD);
 }
@@ -150,7 +156,8 @@ int BPF_PROG(sealfs_getattr, struct fuse_bpf_getattr_ctx* req) {
     return forward(SEALFS_GETATTR_FORWARD);
 
   __builtin_memset(&out, 0, sizeof(out));
-  out.attr = a->attr; /* attr_valid = 0: asked again on every use */
+  out.attr = a->attr;
+  out.attr_valid_nsec = 1; /* one tick */
   return answered(bpf_fuse_reply_attr(req, &out, sizeof(out)), SEALFS_GETATTR_HIT,
                   SEALFS_GETATTR_FORWARD);
 }

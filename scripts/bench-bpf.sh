@@ -58,10 +58,12 @@ case $build/ in
     exit 2
     ;;
 esac
-echo "bench-bpf: host $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
-run=("$repo/vm-test/run" --mem "$mem" --timeout 3600 -- "$here/bench-bpf.sh" --in-guest "$build" "$@")
+run() {
+  echo "bench-bpf: host $(uname -r), $(nproc) CPUs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+  "$repo/vm-test/run" --mem "$mem" --timeout 3600 -- "$here/bench-bpf.sh" --in-guest "$build" "$@"
+}
 if [[ -n $out ]]; then
-  "${run[@]}" 2>&1 | tee "$out"
+  run "$@" 2>&1 | tee "$out"
 else
-  "${run[@]}"
+  run "$@"
 fi

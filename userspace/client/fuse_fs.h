@@ -40,8 +40,9 @@ class FuseFs {
   void set_session(fuse_session* se) { session_ = se; }
   void set_client(ClusterClient* client) { client_ = client; }
   // --bpf: answers of LOOKUP and GETATTR are cached in `cache` under the
-  // servers' sessions. Attributes and entries are then replied with a zero
-  // validity: the kernel keeps nothing, and asks the BPF program every time.
+  // servers' sessions. The daemon's own replies then carry a zero validity:
+  // the kernel asks the BPF program every time (whose attribute answers last
+  // one tick, docs/design.md).
   void set_cache(KernelCache* cache, CacheSessions* sessions) {
     cache_ = cache;
     sessions_ = sessions;

@@ -61,9 +61,9 @@ void KernelCache::Invalidate(const CacheInvalidateReq& req) {
   for (Ino server_ino : req.inodes) {
     fuse_ino_t ino = ToFuse(server_ino);
     DropAttr(ino);
-    // The kernel holds no attributes of its own (they come with a zero
-    // validity), so this only keeps its view tidy; it takes no lock that a
-    // waiting call could hold.
+    // The kernel keeps the program's answers for one tick: drop its copy
+    // before the acknowledgement. It takes no lock that a waiting call could
+    // hold, and is done when the write to /dev/fuse returns.
     if (session_) fuse_lowlevel_notify_inval_inode(session_, ino, -1, 0);
   }
   for (const EntryName& e : req.entries) {
