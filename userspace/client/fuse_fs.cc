@@ -447,8 +447,12 @@ void FuseFs::RetryLater(Ino ino, const Status& why) {
 
 void FuseFs::RetryUnflushedLoop() {
   std::unique_lock lock(mu_);
-  while (!stopping_) {
-    unflushed_cv_.wait_for(lock, std::chrono::milliseconds(500));
+  for (;;) {
+    // Idle until a commit failed; then retry every half second (the server
+    // that just refused it is not back at once).
+    unflushed_cv_.wait(lock, [&] { return stopping_ || !unflushed_.empty(); });
+    unflushed_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_; });
+    if (stopping_) return;
     std::set<Ino> todo = std::move(unflushed_);
     unflushed_.clear();
     lock.unlock();
