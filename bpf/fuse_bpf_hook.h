@@ -63,12 +63,20 @@ struct fuse_attr_out {
 _Static_assert(sizeof(struct fuse_entry_out) == 128, "fuse_entry_out ABI");
 _Static_assert(sizeof(struct fuse_attr_out) == 104, "fuse_attr_out ABI");
 
+/*
+ * fuse_bpf_lookup_ctx.flags: the LOOKUP revalidates a cached dentry during
+ * RCU-walk.  Only an answer naming the same inode is used; otherwise the walk
+ * asks the same LOOKUP again in ref-walk.
+ */
+#define FUSE_BPF_LOOKUP_RCU (1U << 0)
+
 struct fuse_bpf_lookup_ctx {
   __u64 parent_nodeid;
   __u32 uid;
   __u32 gid;
   __u32 pid;
   __u32 name_len;
+  __u32 flags;
 } __attribute__((preserve_access_index));
 
 struct fuse_bpf_getattr_ctx {

@@ -19,6 +19,7 @@
 // clang-format off
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 // clang-format on
 
@@ -84,6 +85,18 @@ static __always_inline int answered(int reply_err, __u32 hit, __u32 not_usable) 
 }
 
 /*
+ * forward() for a LOOKUP.  One asked while revalidating a dentry in RCU-walk
+ * is not counted: the walk asks the same LOOKUP again in ref-walk, and that
+ * one is counted.
+ */
+static __always_inline int forward_lookup(struct fuse_bpf_lookup_ctx* req, __u32 counter) {
+  /* A hook without RCU-walk revalidation has no flags: everything counts. */
+  if (bpf_core_field_exists(req->flags) && (req->flags & FUSE_BPF_LOOKUP_RCU))
+    return FUSE_BPF_FORWARD;
+  return forward(counter);
+}
+
+/*
  * The lease's bound on fill_gen if answers are allowed now, else -1 (no
  * fill_gen reaches it).  Each field is read once: user space orders its
  * updates so that any mix of an old and a new field is no more permissive
@@ -128,12 +141,12 @@ int BPF_PROG(sealfs_lookup, struct fuse_bpf_lookup_ctx* req) {
   struct fuse_entry_out out;
 
   struct sealfs_entry_val* e = find_entry(req);
-  if (!e) return forward(SEALFS_LOOKUP_MISS);
+  if (!e) return forward_lookup(req, SEALFS_LOOKUP_MISS);
   __u64 nodeid = e->nodeid;
   struct sealfs_attr_val* a = bpf_map_lookup_elem(&attrs, &nodeid);
   __u64 min_fill_gen = usable_from();
   if (!a || e->fill_gen < min_fill_gen || a->fill_gen < min_fill_gen || min_fill_gen == (__u64)-1)
-    return forward(SEALFS_LOOKUP_FORWARD);
+    return forward_lookup(req, SEALFS_LOOKUP_FORWARD);
 
   __builtin_memset(&out, 0, sizeof(out));
   out.nodeid = nodeid;

@@ -275,8 +275,9 @@ void RunChecks(int dev_fd, const std::string& mnt) {
   Check(StatN(f1, 5, &st), "hit: stat f1 five times");
   d = s1.Since();
   CheckDelta(d.lookups == 0 && d.getattrs == 0, "hit: no LOOKUP or GETATTR reached the daemon", d);
-  // The attributes a LOOKUP answer carries are valid for one tick: the
-  // stat() that looked the name up takes them without a GETATTR.
+  // The attributes a LOOKUP answer carries are valid for one tick, and the
+  // kernel applies them in RCU-walk too (nothing here needs page cache work):
+  // the stat() that looked the name up takes them without a GETATTR.
   CheckDelta(d.c.lookup_hit == 5 && d.c.getattr_hit == 0, "hit: the counters rose", d);
   Check(st.st_ino == kF1 && st.st_size == 111 && st.st_mode == (S_IFREG | 0644) &&
             st.st_nlink == 1 && st.st_uid == 4321 && st.st_gid == 8765 &&

@@ -12,6 +12,9 @@
  *   badneg_file  returns -5000 (outside the contract)
  *   noreply_file returns 1 without a reply
  *   badsize_file replies with a wrong size: EILSEQ if the kernel refused it
+ *   rcu_file     answered only during RCU-walk revalidation: hookfs's nodeid 8
+ *                and attributes, but mode 0600, valid for a second
+ *   rcu_grown    the same for hookfs's nodeid 9, but with size 4242
  *   anything else is forwarded to the daemon.
  */
 // The libbpf headers need the kernel types first.
@@ -31,6 +34,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define BPF_ERRATTR_NODEID 1001
 #define BPF_BADATTR_NODEID 1002
 #define WHOAMI_NODEID 1003
+/* hookfs's own files (nodeid = index in its kFiles + 2) and their size. */
+#define RCU_FILE_NODEID 8
+#define RCU_GROWN_NODEID 9
+#define HOOKFS_FILE_SIZE 11
 
 static __always_inline int name_is(const char* name, const char* want, int len) {
   for (int i = 0; i < len; i++)
@@ -68,6 +75,25 @@ static __always_inline int answer_entry(struct fuse_bpf_lookup_ctx* req, __u64 n
   return FUSE_BPF_ANSWERED;
 }
 
+/*
+ * The answer during RCU-walk for one of hookfs's files: the daemon's nodeid and
+ * attributes except for mode 0600 and `size`, valid for a second, so a stat
+ * shows whether the kernel applied them.
+ */
+static __always_inline int answer_rcu(struct fuse_bpf_lookup_ctx* req, __u64 nodeid, __u64 size) {
+  struct fuse_entry_out e = {};
+
+  if (!(req->flags & FUSE_BPF_LOOKUP_RCU)) return FUSE_BPF_FORWARD;
+  e.nodeid = nodeid;
+  e.attr_valid = 1;
+  e.attr.ino = nodeid;
+  e.attr.size = size;
+  e.attr.mode = S_IFREG | 0600;
+  e.attr.nlink = 1;
+  if (bpf_fuse_reply_entry(req, &e, sizeof(e))) return -EIO;
+  return FUSE_BPF_ANSWERED;
+}
+
 SEC("struct_ops/hook_lookup")
 int BPF_PROG(hook_lookup, struct fuse_bpf_lookup_ctx* req) {
   char name[32];
@@ -79,6 +105,8 @@ int BPF_PROG(hook_lookup, struct fuse_bpf_lookup_ctx* req) {
   if (NAME_IS(name, "bpf_errattr")) return answer_entry(req, BPF_ERRATTR_NODEID);
   if (NAME_IS(name, "bpf_badattr")) return answer_entry(req, BPF_BADATTR_NODEID);
   if (NAME_IS(name, "whoami")) return answer_entry(req, WHOAMI_NODEID);
+  if (NAME_IS(name, "rcu_file")) return answer_rcu(req, RCU_FILE_NODEID, HOOKFS_FILE_SIZE);
+  if (NAME_IS(name, "rcu_grown")) return answer_rcu(req, RCU_GROWN_NODEID, 4242);
   if (NAME_IS(name, "eacces_file")) return -EACCES;
   if (NAME_IS(name, "badret_file")) return 7;
   if (NAME_IS(name, "badneg_file")) return -5000;

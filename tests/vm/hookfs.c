@@ -27,8 +27,8 @@
 
 // The daemon's own files: nodeid = index + 2.  Names the BPF test program
 // answers itself (bpf_*, whoami) are deliberately absent.
-static const char* const kFiles[] = {"fwd_file",    "eacces_file",  "badret_file",
-                                     "badneg_file", "noreply_file", "badsize_file"};
+static const char* const kFiles[] = {"fwd_file",     "eacces_file",  "badret_file", "badneg_file",
+                                     "noreply_file", "badsize_file", "rcu_file",    "rcu_grown"};
 #define NFILES (sizeof(kFiles) / sizeof(kFiles[0]))
 
 static struct {

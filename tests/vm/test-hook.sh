@@ -146,6 +146,20 @@ out=$(setpriv --reuid=1234 --regid=99 --clear-groups \
 check "context: uid 1234 gid 99 are seen as such" \
   test "$out" = "$(echo "$out" | cut -d' ' -f1) $(echo "$out" | cut -d' ' -f1) 1234 99 "
 
+# RCU-walk: the program answers rcu_file and rcu_grown only when asked during
+# RCU-walk revalidation.  The first stat creates the dentry through the daemon
+# (ref-walk); the next ones are confirmed in RCU mode, never reaching it.
+for _ in 1 2 3 4; do stat "$A/rcu_file" "$A/rcu_grown" >/dev/null; done
+check "rcu-walk: confirmed dentries cost the daemon no LOOKUP" \
+  test "$(count a lookup rcu_file) $(count a lookup rcu_grown)" = "1 1"
+getattrs=$(count a getattr rcu_file)
+check "rcu-walk: attributes needing no page cache work are applied" \
+  stat_is "$A/rcu_file" "11 8 600 0 0 1"
+check "rcu-walk: and serve for their validity without GETATTR" \
+  test "$(count a getattr rcu_file)" = "$getattrs"
+check "rcu-walk: a new size (page cache work) is not applied there" \
+  stat_is "$A/rcu_grown" "11 9 644 0 0 1"
+
 check "isolation: the other mount's LOOKUP goes to its daemon" \
   stat_fails "$B/bpf_file" "No such file or directory"
 check "isolation: the other daemon counted it" test "$(count b lookup_other)" -ge 1
