@@ -21,32 +21,13 @@
 
 static const char kOpsType[] = "fuse_bpf_ops";
 static const char kValueType[] = "bpf_struct_ops_fuse_bpf_ops";
+static const char kLookupCtxType[] = "fuse_bpf_lookup_ctx";
 
 static void set_msg(char* msg, size_t msg_len, const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, msg_len, fmt, ap);
   va_end(ap);
-}
-
-int fuse_hook_available(char* msg, size_t msg_len) {
-  struct btf* vmlinux = btf__load_vmlinux_btf();
-  if (!vmlinux) {
-    set_msg(msg, msg_len, "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s",
-            strerror(errno));
-    return -1;
-  }
-  int found = btf__find_by_name_kind(vmlinux, kOpsType, BTF_KIND_STRUCT) >= 0;
-  btf__free(vmlinux);
-  if (!found) {
-    struct utsname u;
-    set_msg(msg, msg_len,
-            "the running kernel (%s) has no FUSE BPF hook (struct %s is not in "
-            "/sys/kernel/btf/vmlinux); boot a kernel built with vm-test/patches, e.g. "
-            "vm-test/run -- COMMAND",
-            uname(&u) == 0 ? u.release : "unknown", kOpsType);
-  }
-  return found;
 }
 
 // Byte offset of member `name` of struct type `type_id`, or -1.
@@ -57,6 +38,38 @@ static long member_offset(const struct btf* btf, int type_id, const char* name) 
     if (strcmp(btf__name_by_offset(btf, m->name_off), name) == 0)
       return btf_member_bit_offset(t, i) / 8;
   return -1;
+}
+
+int fuse_hook_available(char* msg, size_t msg_len) {
+  struct btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) {
+    set_msg(msg, msg_len, "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s",
+            strerror(errno));
+    return -1;
+  }
+  int found = btf__find_by_name_kind(vmlinux, kOpsType, BTF_KIND_STRUCT) >= 0;
+  int ctx_id = btf__find_by_name_kind(vmlinux, kLookupCtxType, BTF_KIND_STRUCT);
+  int current = ctx_id >= 0 && member_offset(vmlinux, ctx_id, "flags") >= 0;
+  btf__free(vmlinux);
+  struct utsname u;
+  const char* release = uname(&u) == 0 ? u.release : "unknown";
+  if (!found) {
+    set_msg(msg, msg_len,
+            "the running kernel (%s) has no FUSE BPF hook (struct %s is not in "
+            "/sys/kernel/btf/vmlinux); boot a kernel built with vm-test/patches, e.g. "
+            "vm-test/run -- COMMAND",
+            release, kOpsType);
+    return 0;
+  }
+  if (!current) {
+    set_msg(msg, msg_len,
+            "the running kernel (%s) has an older FUSE BPF hook, without RCU-walk "
+            "revalidation and lock-free entry expiry (struct %s has no flags); boot a kernel "
+            "built with the current vm-test/patches",
+            release, kLookupCtxType);
+    return 0;
+  }
+  return 1;
 }
 
 // Fills `value` (the kernel's struct bpf_struct_ops_fuse_bpf_ops) for `map`.

@@ -6,20 +6,21 @@
  *
  * An answer is given only while the lease holds (now < deadline_ns) and only
  * from values with fill_gen >= min_fill_gen; LOOKUP needs both the entry and
- * its nodeid's attributes.  Entries carry a zero timeout, so the kernel asks
- * again (and the program checks again) on every use of a name.  Attributes
- * carry a validity of 1 ns, which the kernel rounds up to one tick: the
- * permission checks and the getattr of one path walk share an answer.  That
- * never serves stale attributes: the daemon invalidates the kernel's copy
- * (FUSE_NOTIFY_INVAL_INODE) before it acknowledges a change, and a tick is far
- * inside the margin the daemon keeps below the lease (docs/design.md).  There
- * is no negative caching: a missing name always reaches the daemon.
+ * its nodeid's attributes.  Entries and attributes carry a validity of 1 ns,
+ * which the kernel rounds up to one tick: the path walks and stat()s of that
+ * tick share an answer.  That never serves stale data: the daemon drops the
+ * kernel's copies (FUSE_NOTIFY_INVAL_INODE, and FUSE_NOTIFY_INVAL_ENTRY with
+ * FUSE_EXPIRE_ONLY, which the patched kernel carries out without the
+ * directory's lock and checks against answers in flight) before it
+ * acknowledges a change, and a tick is far inside the margin the daemon keeps
+ * below the lease (docs/design.md).  The kernel gives an entry this validity
+ * only when the program confirms a cached dentry in RCU-walk.  There is no
+ * negative caching: a missing name always reaches the daemon.
  */
 // The libbpf headers need the kernel types first.
 // clang-format off
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 // clang-format on
 
@@ -90,9 +91,7 @@ static __always_inline int answered(int reply_err, __u32 hit, __u32 not_usable) 
  * one is counted.
  */
 static __always_inline int forward_lookup(struct fuse_bpf_lookup_ctx* req, __u32 counter) {
-  /* A hook without RCU-walk revalidation has no flags: everything counts. */
-  if (bpf_core_field_exists(req->flags) && (req->flags & FUSE_BPF_LOOKUP_RCU))
-    return FUSE_BPF_FORWARD;
+  if (req->flags & FUSE_BPF_LOOKUP_RCU) return FUSE_BPF_FORWARD;
   return forward(counter);
 }
 
@@ -152,7 +151,9 @@ int BPF_PROG(sealfs_lookup, struct fuse_bpf_lookup_ctx* req) {
   out.nodeid = nodeid;
   out.generation = e->generation;
   out.attr = a->attr;
-  out.attr_valid_nsec = 1; /* one tick; entry_valid 0: names are asked every time */
+  /* One tick each (see the top of this file). */
+  out.entry_valid_nsec = 1;
+  out.attr_valid_nsec = 1;
   return answered(bpf_fuse_reply_entry(req, &out, sizeof(out)), SEALFS_LOOKUP_HIT,
                   SEALFS_LOOKUP_FORWARD);
 }

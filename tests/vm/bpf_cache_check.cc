@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -117,7 +119,18 @@ void DoGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   fuse_reply_attr(req, &st, 0);
 }
 
-const fuse_lowlevel_ops kOps = {.lookup = DoLookup, .getattr = DoGetattr};
+std::atomic<fuse_session*> g_se{nullptr};
+std::atomic<int> g_mkdir_expire{1};  // what the mkdir handler's expiry returned
+
+// Expires the root's f1 while the caller of mkdir holds the root's lock, as
+// sealfs-mount does when a server's invalidation arrives for the directory a
+// local call is changing, then refuses the mkdir.
+void DoMkdir(fuse_req_t req, fuse_ino_t, const char*, mode_t) {
+  g_mkdir_expire = fuse_lowlevel_notify_expire_entry(g_se, kRoot, "f1", 2, FUSE_LL_EXPIRE_ONLY);
+  fuse_reply_err(req, EPERM);
+}
+
+const fuse_lowlevel_ops kOps = {.lookup = DoLookup, .getattr = DoGetattr, .mkdir = DoMkdir};
 
 int g_checks = 0, g_failures = 0;
 
@@ -369,6 +382,24 @@ void RunChecks(int dev_fd, const std::string& mnt) {
   d = s12.Since();
   CheckDelta(d.lookups == 0 && d.getattrs == 0 && d.c.lookup_hit == 3 && d.c.getattr_hit == 2,
              "min_fill_gen 2: values of fill_gen 2 are answered", d);
+
+  // A dentry confirmed in RCU-walk is valid for the tick: stats back to back
+  // ask the program once.
+  Snapshot s13(*cache);
+  for (int i = 0; i < 5; i++) stat(f1.c_str(), &st);
+  d = s13.Since();
+  CheckDelta(d.lookups == 0 && d.c.lookup_hit >= 1 && d.c.lookup_hit < 5,
+             "entry validity: back-to-back stats share an answer", d);
+  // The daemon's expiry ends it at once.
+  Check(stat(f1.c_str(), &st) == 0, "expire: stat f1");
+  cache->DeleteEntry(kRoot, "f1");
+  Check(fuse_lowlevel_notify_expire_entry(g_se, kRoot, "f1", 2, FUSE_LL_EXPIRE_ONLY) == 0,
+        "expire: the kernel took FUSE_NOTIFY_INVAL_ENTRY with FUSE_EXPIRE_ONLY");
+  Snapshot s14(*cache);
+  Check(stat(f1.c_str(), &st) == 0, "expire: stat f1 again at once");
+  d = s14.Since();
+  CheckDelta(d.lookups == 1 && d.c.lookup_miss == 1,
+             "expire: the next stat asks again (program miss, then the daemon)", d);
   close(fd1);
 
   size_t keys = CountKeys(pin_dir + "/entries");
@@ -416,6 +447,27 @@ void RunChecks(int dev_fd, const std::string& mnt) {
   Check(access(pin_dir.c_str(), F_OK) != 0, "detach: the pins and pin_dir are gone");
   uint64_t before = g_lookups;
   Check(StatN(f1, 1) && g_lookups == before + 1, "detach: LOOKUP reaches the daemon again");
+
+  // The expiry does not wait for the directory's lock, which the caller of
+  // mkdir holds until the daemon answers.  Mainline would deadlock here; the
+  // connection is then aborted (its id read now: a stuck daemon answers
+  // nothing) so that the check ends.
+  struct stat mst;
+  const std::string abort_path =
+      stat(mnt.c_str(), &mst) == 0
+          ? "/sys/fs/fuse/connections/" + std::to_string(minor(mst.st_dev)) + "/abort"
+          : "";
+  auto made = std::async(std::launch::async,
+                         [&] { return mkdir((mnt + "/newdir").c_str(), 0755) == 0 ? 0 : errno; });
+  bool answered = made.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  if (!answered && !abort_path.empty())
+    Run("mountpoint -q /sys/fs/fuse/connections || "
+        "mount -t fusectl fusectl /sys/fs/fuse/connections; echo 1 > " +
+        abort_path);
+  int made_err = made.get();
+  Check(answered && made_err == EPERM && g_mkdir_expire == 0,
+        "expire: done while mkdir holds the directory's lock (mkdir got " +
+            std::string(strerror(made_err)) + ")");
 }
 
 }  // namespace
@@ -442,6 +494,7 @@ int main() {
     fprintf(stderr, "bpf_cache_check: cannot mount on %s\n", mnt.c_str());
     return 1;
   }
+  g_se = se;
   std::thread daemon([se] { fuse_session_loop(se); });
   RunChecks(fuse_session_fd(se), mnt);
   fuse_session_exit(se);

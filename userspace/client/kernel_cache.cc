@@ -14,16 +14,7 @@ size_t EntryBucket(fuse_ino_t parent, std::string_view name) {
 }  // namespace
 
 KernelCache::KernelCache(std::unique_ptr<BpfCache> maps, Ino root)
-    : maps_(std::move(maps)), root_(root), notifier_([this] { NotifyLoop(); }) {}
-
-KernelCache::~KernelCache() {
-  {
-    std::lock_guard lock(notify_mu_);
-    stopping_ = true;
-  }
-  notify_cv_.notify_all();
-  notifier_.join();
-}
+    : maps_(std::move(maps)), root_(root) {}
 
 template <class Fn>
 void KernelCache::Invalidated(size_t bucket, Fn fn) {
@@ -57,39 +48,24 @@ void KernelCache::DropAttr(fuse_ino_t ino) {
   Invalidated(AttrBucket(ino), [&] { maps_->DeleteAttr(ino); });
 }
 
+// The kernel keeps the program's answers for one tick: its copies are dropped
+// here, before the acknowledgement. Neither notification takes a lock that a
+// call waiting on the very change could hold (the patched kernel expires an
+// entry without the directory's lock), and each is carried out when the write
+// to /dev/fuse returns.
 void KernelCache::Invalidate(const CacheInvalidateReq& req) {
+  fuse_session* se = session_;
   for (Ino server_ino : req.inodes) {
     fuse_ino_t ino = ToFuse(server_ino);
     DropAttr(ino);
-    // The kernel keeps the program's answers for one tick: drop its copy
-    // before the acknowledgement. It takes no lock that a waiting call could
-    // hold, and is done when the write to /dev/fuse returns.
-    if (session_) fuse_lowlevel_notify_inval_inode(session_, ino, -1, 0);
+    if (se) fuse_lowlevel_notify_inval_inode(se, ino, -1, 0);
   }
   for (const EntryName& e : req.entries) {
     fuse_ino_t parent = ToFuse(e.parent);
     Invalidated(EntryBucket(parent, e.name), [&] { maps_->DeleteEntry(parent, e.name); });
-  }
-  if (req.entries.empty() || !session_) return;
-  {
-    std::lock_guard lock(notify_mu_);
-    for (const EntryName& e : req.entries)
-      notify_queue_.push_back(EntryName{ToFuse(e.parent), e.name});
-  }
-  notify_cv_.notify_one();
-}
-
-void KernelCache::NotifyLoop() {
-  std::unique_lock lock(notify_mu_);
-  for (;;) {
-    notify_cv_.wait(lock, [&] { return stopping_ || !notify_queue_.empty(); });
-    if (stopping_) return;
-    std::vector<EntryName> batch;
-    batch.swap(notify_queue_);
-    lock.unlock();
-    for (const EntryName& e : batch)
-      fuse_lowlevel_notify_inval_entry(session_, e.parent, e.name.data(), e.name.size());
-    lock.lock();
+    if (se)
+      fuse_lowlevel_notify_expire_entry(se, parent, e.name.data(), e.name.size(),
+                                        FUSE_LL_EXPIRE_ONLY);
   }
 }
 

@@ -15,12 +15,9 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string_view>
-#include <thread>
-#include <vector>
 
 #include "bpf_cache.h"
 #include "cache_sessions.h"
@@ -31,7 +28,6 @@ class KernelCache : public CacheSessions::Listener {
  public:
   // `root` is the server inode that FUSE calls FUSE_ROOT_ID.
   KernelCache(std::unique_ptr<BpfCache> maps, Ino root);
-  ~KernelCache() override;
 
   // Kernel notifications (FUSE_NOTIFY_INVAL_*) go to `se` once it is set.
   void set_session(fuse_session* se) { session_ = se; }
@@ -61,7 +57,6 @@ class KernelCache : public CacheSessions::Listener {
   // Fills under the key's stripe lock unless invalidated since `token`.
   template <class Fn>
   void FillIfCurrent(uint64_t token, size_t bucket, Fn fn);
-  void NotifyLoop();
 
   std::unique_ptr<BpfCache> maps_;
   const Ino root_;
@@ -72,15 +67,6 @@ class KernelCache : public CacheSessions::Listener {
   uint64_t lease_deadline_ns_ = 0;  // guarded by lease_mu_
   std::array<std::mutex, kStripes> stripes_;
   std::array<uint64_t, kBuckets> invalidated_at_{};  // guarded by stripes_[bucket % kStripes]
-
-  // Entry notifications wait on the directory's lock in the kernel, which a
-  // local call waiting on the very change being invalidated may hold: they
-  // are sent from a thread of their own, after the acknowledgement.
-  std::mutex notify_mu_;
-  std::condition_variable notify_cv_;
-  std::vector<EntryName> notify_queue_;  // guarded by notify_mu_
-  bool stopping_ = false;                // guarded by notify_mu_
-  std::thread notifier_;
 };
 
 }  // namespace sealfs
