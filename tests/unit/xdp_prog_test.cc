@@ -65,15 +65,6 @@ sealfs_xdp_key LookupKey(Ino parent, std::string_view name) {
   return *key;
 }
 
-// The reply the server means to send to `req` from `a`.
-sealfs_xdp_msg ReplyTo(sealfs_xdp_msg req, const sealfs_xdp_answer& a) {
-  req.flags = SEALFS_XDP_FLAG_REPLY;
-  req.status = a.status;
-  req.generation = a.generation;
-  req.payload = a.payload;
-  return req;
-}
-
 std::string Hex(std::span<const uint8_t> b) {
   std::string s;
   for (size_t i = 0; i < b.size(); ++i) s += fmt::format("{}{:02x}", i % 16 ? " " : "\n  ", b[i]);
@@ -166,7 +157,7 @@ TEST_F(XdpProgTest, GetattrHitIsAnsweredInPlace) {
     Ends back = Reversed(ends);
     back.ttl = 64;
     back.udp_checksum = true;
-    Bytes want = BuildFrame(back, MsgBytes(ReplyTo(req, a)));
+    Bytes want = BuildFrame(back, MsgBytes(XdpReply(req, a)));
     EXPECT_EQ(out, want) << "got" << Hex(out) << "\nwant" << Hex(want);
     EXPECT_EQ(OnesSum(std::span(out).subspan(kIpOff, 20)), 0xffff) << "IP header checksum";
     EXPECT_EQ(UdpSum(out, SEALFS_XDP_UDP_LEN), 0xffff) << "UDP checksum";
@@ -187,7 +178,7 @@ TEST_F(XdpProgTest, LookupHitCarriesTheAnswersStatusAndGeneration) {
     sealfs_xdp_msg req = XdpRequest(a.key, 99);
     auto [ret, out] = Run(BuildFrame({}, MsgBytes(req)));
     ASSERT_EQ(ret, XDP_TX);
-    Bytes want = BuildFrame(Reversed({}), MsgBytes(ReplyTo(req, a)));
+    Bytes want = BuildFrame(Reversed({}), MsgBytes(XdpReply(req, a)));
     EXPECT_EQ(out, want) << "got" << Hex(out) << "\nwant" << Hex(want);
   }
 }
