@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "cache_registry.h"
@@ -14,6 +15,8 @@
 #include "request_handler.h"
 #include "rpc_server.h"
 #include "server_core.h"
+#include "udp_responder.h"
+#include "xdp_answers.h"
 
 using namespace sealfs;
 
@@ -105,7 +108,12 @@ int main(int argc, char** argv) {
     b.PutCounter(kCacheSessionsSeen, 1);
     return store->Commit(&b);
   });
-  store->SetCommitObserver([&cache](const MetaStore::Batch& b) {
+  // The UDP fast path: answers carry generations, and every commit deletes
+  // the answers it changes before it is acknowledged.
+  std::optional<XdpAnswers> xdp_answers;
+  if (me->udp_port) xdp_answers.emplace(-1);
+  store->SetCommitObserver([&cache, &xdp_answers](const MetaStore::Batch& b) {
+    if (xdp_answers) xdp_answers->Committed(b.changed_inodes(), b.changed_entries());
     cache.Committed(b.changed_inodes(), b.changed_entries());
   });
 
@@ -123,8 +131,12 @@ int main(int argc, char** argv) {
   handler.set_cache(&cache);
   RpcServer server(io, pool, peer_pool, &handler);
   server.set_cache(&cache);
-  if (Status s = server.Listen(me->address, me->port); !s.ok()) {
-    spdlog::error("{}", s.message());
+  std::optional<UdpResponder> udp;
+  if (xdp_answers) udp.emplace(io, &ns, &*xdp_answers);
+  Status listening = server.Listen(me->address, me->port);
+  if (listening.ok() && udp) listening = udp->Listen(me->address, me->udp_port);
+  if (!listening.ok()) {
+    spdlog::error("{}", listening.message());
     work.reset();
     io.stop();
     for (auto& t : io_threads) t.join();
@@ -133,10 +145,13 @@ int main(int argc, char** argv) {
   core.coordinator.ReleaseDirMoveLockOfEarlierRun();
   spdlog::info("server {} serving {}:{} (data in {}, membership version {}, {} inodes)", me->id,
                me->address, me->port, data_dir, config->version, (*meta)->inode_count());
+  if (udp)
+    spdlog::info("UDP fast path: GETATTR and LOOKUP answered on {}:{}", me->address, me->udp_port);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("stopping on signal {}", sig);
+  if (udp) udp->Stop();
   server.Stop();
   core.Stop();
   pool.join();

@@ -25,6 +25,7 @@ struct ClusterOptions {
   int servers = 3;
   std::optional<uint64_t> chunk_size;  // unset: the product default (4 MiB)
   std::string log_level = "info";
+  bool udp_fast_path = false;  // every server also answers GETATTR/LOOKUP over UDP
   std::chrono::milliseconds ready_timeout{15000};
 };
 
@@ -56,6 +57,7 @@ class LocalCluster {
 
   int server_count() const { return static_cast<int>(servers_.size()); }
   uint16_t port(int id) const;
+  uint16_t udp_port(int id) const;  // 0 without udp_fast_path
   const std::filesystem::path& config_path() const { return config_path_; }
   const std::filesystem::path& dir() const { return temp_.path(); }
   // The tail of every server and mount log, for failure reports.
