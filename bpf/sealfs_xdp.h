@@ -155,7 +155,7 @@ enum sealfs_xdp_counter {
   SEALFS_XDP_PASS_VERSION,
   SEALFS_XDP_PASS_OP,       /* op neither GETATTR nor LOOKUP */
   SEALFS_XDP_PASS_HEADER,   /* flags, status or generation not zero (e.g. a reply) */
-  SEALFS_XDP_PASS_CHECKSUM, /* IP header checksum, or a nonzero UDP checksum, wrong */
+  SEALFS_XDP_PASS_IP_CHECKSUM, /* wrong IP header checksum (the UDP one is not checked) */
   SEALFS_XDP_PASS_TORN,     /* the answer changed while the program read it */
   SEALFS_XDP_COUNTERS
 };
