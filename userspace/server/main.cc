@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
   spdlog::info("server {} serving {}:{} (data in {}, membership version {}, {} inodes)", me->id,
                me->address, me->port, data_dir, config->version, (*meta)->inode_count());
   if (udp)
-    spdlog::info("UDP fast path: GETATTR and LOOKUP answered on {}:{}", me->address, me->udp_port);
+    spdlog::info("UDP fast path: GETATTR and LOOKUP answered on UDP port {}", me->udp_port);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -17,12 +17,16 @@ Status UdpResponder::Listen(const std::string& address, uint16_t port) {
   asio::ip::address addr = asio::ip::make_address(address, ec);
   if (ec)
     return Status::Error(EINVAL, fmt::format("bad listen address '{}': {}", address, ec.message()));
-  asio::ip::udp::endpoint ep(addr, port);
+  // Every address of the machine, as the XDP program answers whatever the
+  // destination address: the two answer the same datagrams.
+  asio::ip::udp::endpoint ep(addr.is_v4() ? asio::ip::address(asio::ip::address_v4::any())
+                                          : asio::ip::address(asio::ip::address_v6::any()),
+                             port);
   socket_.open(ep.protocol(), ec);
   if (!ec) socket_.bind(ep, ec);
   if (ec)
     return Status::Error(EADDRINUSE,
-                         fmt::format("cannot bind UDP {}:{}: {}", address, port, ec.message()));
+                         fmt::format("cannot bind UDP port {}: {}", port, ec.message()));
   Receive();
   return Status::Ok();
 }
@@ -54,11 +58,12 @@ void UdpResponder::Answer(size_t length) {
     return;
   }
   sealfs_xdp_answer answer = Read(req->key);
+  // Filled before the reply leaves: the client's next request finds it.
+  answers_->Fill(answer);
   sealfs_xdp_msg reply = XdpReply(*req, answer);
   asio::error_code ec;
   socket_.send_to(asio::buffer(&reply, sizeof(reply)), sender_, 0, ec);
   if (ec) spdlog::debug("UDP fast path: reply to {} failed: {}", sender_.port(), ec.message());
-  answers_->Fill(answer);
 }
 
 sealfs_xdp_answer UdpResponder::Read(const sealfs_xdp_key& key) {

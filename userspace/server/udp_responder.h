@@ -3,7 +3,7 @@
 // the XDP program does not answer, or all of them when no program runs.
 //
 // Each answer carries the generation XdpAnswers handed out before it was
-// read, and is offered to XdpAnswers::Fill() after the reply is sent, so the
+// read, and is offered to XdpAnswers::Fill() before the reply is sent, so the
 // next request for it can be answered by the program. A datagram that is not
 // an exactly valid request is dropped (counted at debug level): the sender
 // falls back to TCP. Runs on the io_context's threads, one datagram at a time.
@@ -24,6 +24,7 @@ namespace sealfs {
 class UdpResponder {
  public:
   UdpResponder(asio::io_context& io, const NamespaceService* ns, XdpAnswers* answers);
+  // Binds `port` on every address of `address`'s family.
   Status Listen(const std::string& address, uint16_t port);
   // Closes the socket; no datagram is answered once it returns.
   void Stop();
