@@ -2,10 +2,6 @@
 // GETATTR and LOOKUP datagrams on loopback give the answers the mount sees,
 // right after every change, and anything that is not an exactly valid
 // request gets no answer.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,63 +16,13 @@
 #include "file_util.h"
 #include "fs_test.h"
 #include "ino.h"
-#include "unique_fd.h"
+#include "udp_asker.h"
 #include "xdp_wire.h"
 
 namespace sealfs::it {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A UDP socket on loopback that asks one server.
-class UdpAsker {
- public:
-  explicit UdpAsker(uint16_t port) : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
-    if (!fd_) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-    server_.sin_family = AF_INET;
-    server_.sin_port = htons(port);
-    server_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  }
-
-  // Sends `datagram` and returns the first datagram that comes back within
-  // `timeout`, if any.
-  std::optional<std::vector<uint8_t>> Exchange(std::span<const uint8_t> datagram,
-                                               std::chrono::milliseconds timeout) {
-    if (::sendto(fd_.get(), datagram.data(), datagram.size(), 0,
-                 reinterpret_cast<const sockaddr*>(&server_), sizeof(server_)) < 0)
-      throw std::runtime_error(std::string("sendto: ") + std::strerror(errno));
-    pollfd p{fd_.get(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return std::nullopt;
-    std::vector<uint8_t> reply(4096);
-    ssize_t n = ::recv(fd_.get(), reply.data(), reply.size(), 0);
-    if (n < 0) throw std::runtime_error(std::string("recv: ") + std::strerror(errno));
-    reply.resize(static_cast<size_t>(n));
-    return reply;
-  }
-
-  // The server's reply to a request for `key`, checked for shape: the whole
-  // message, flagged as a reply, echoing the request id and key.
-  sealfs_xdp_msg Ask(const sealfs_xdp_key& key) {
-    sealfs_xdp_msg req = XdpRequest(key, ++request_id_);
-    const auto* p = reinterpret_cast<const uint8_t*>(&req);
-    std::optional<std::vector<uint8_t>> got = Exchange(std::span(p, sizeof(req)), 2s);
-    if (!got) throw std::runtime_error("no UDP reply within 2 s");
-    sealfs_xdp_msg reply{};
-    EXPECT_EQ(got->size(), sizeof(reply));
-    std::memcpy(&reply, got->data(), std::min(got->size(), sizeof(reply)));
-    EXPECT_EQ(reply.magic, SEALFS_XDP_MAGIC);
-    EXPECT_EQ(reply.version, SEALFS_XDP_VERSION);
-    EXPECT_EQ(reply.flags, SEALFS_XDP_FLAG_REPLY);
-    EXPECT_EQ(reply.request_id, request_id_);
-    EXPECT_EQ(std::memcmp(&reply.key, &key, sizeof(key)), 0);
-    return reply;
-  }
-
- private:
-  UniqueFd fd_;
-  sockaddr_in server_{};
-  uint64_t request_id_ = 0;
-};
 
 class UdpFastPathTest : public ClusterTest {
  protected:
@@ -90,7 +36,7 @@ class UdpFastPathTest : public ClusterTest {
   // Asks the server that holds `key`'s answer (the home of its inode or
   // directory), as a client does.
   sealfs_xdp_msg Ask(const sealfs_xdp_key& key) {
-    return UdpAsker(cluster().udp_port(HomeOf(key.ino))).Ask(key);
+    return UdpAsker("127.0.0.1", cluster().udp_port(HomeOf(key.ino))).Ask(key);
   }
   sealfs_xdp_msg Getattr(const std::filesystem::path& p) {
     return Ask(XdpGetattrKey(Stat(p).st_ino));
@@ -132,7 +78,8 @@ TEST_F(UdpFastPathTest, AnswersWhatTheMountSees) {
   EXPECT_EQ(Lookup(mnt_ / "d", "missing").status, ENOENT);
   // Asked of a server that is not the inode's home: an error, as over TCP.
   ServerId other = HomeOf(f.st_ino) == 1 ? 2 : 1;
-  EXPECT_NE(UdpAsker(cluster().udp_port(other)).Ask(XdpGetattrKey(f.st_ino)).status, 0);
+  EXPECT_NE(UdpAsker("127.0.0.1", cluster().udp_port(other)).Ask(XdpGetattrKey(f.st_ino)).status,
+            0);
 }
 
 TEST_F(UdpFastPathTest, EveryChangeIsSeenAtOnce) {
@@ -160,7 +107,7 @@ TEST_F(UdpFastPathTest, EveryChangeIsSeenAtOnce) {
 TEST_F(UdpFastPathTest, OnlyExactlyValidRequestsAreAnswered) {
   WriteFile(mnt_ / "f", "x");
   const sealfs_xdp_key key = XdpGetattrKey(Stat(mnt_ / "f").st_ino);
-  UdpAsker asker(cluster().udp_port(HomeOf(key.ino)));
+  UdpAsker asker("127.0.0.1", cluster().udp_port(HomeOf(key.ino)));
   const sealfs_xdp_msg good = XdpRequest(key, 1);
   auto bytes = [](const sealfs_xdp_msg& m) {
     const auto* p = reinterpret_cast<const uint8_t*>(&m);

@@ -44,7 +44,7 @@ LocalCluster::LocalCluster(ClusterOptions options)
     std::filesystem::create_directories(spec.data_dir);
     servers_.push_back(std::make_unique<ServerProcess>(
         spec, config_path_, dir() / ("server" + std::to_string(spec.id) + ".log"),
-        options_.log_level));
+        options_.log_level, options_.server_args[spec.id]));
   }
   StartAllServers();
 }

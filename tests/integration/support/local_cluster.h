@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@ struct ClusterOptions {
   std::optional<uint64_t> chunk_size;  // unset: the product default (4 MiB)
   std::string log_level = "info";
   bool udp_fast_path = false;  // every server also answers GETATTR/LOOKUP over UDP
+  std::map<int, std::vector<std::string>> server_args;  // more arguments, by server id
   std::chrono::milliseconds ready_timeout{15000};
 };
 
