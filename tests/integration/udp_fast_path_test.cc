@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,26 @@ TEST_F(UdpFastPathTest, OnlyExactlyValidRequestsAreAnswered) {
   for (size_t i = 0; i < bad.size(); ++i)
     EXPECT_FALSE(asker.Exchange(bad[i], 200ms)) << "datagram " << i << " was answered";
   EXPECT_EQ(asker.Ask(key).status, 0) << "the server still answers";
+}
+
+// --xdp on an interface where the program cannot be attached: one log line,
+// and every datagram is answered in user space.
+using XdpFallbackTest = ClusterTest;
+
+TEST_F(XdpFallbackTest, WithoutTheProgramUserSpaceAnswers) {
+  StartCluster({.servers = 1,
+                .udp_fast_path = true,
+                .server_args = {{1, {"--xdp", "no-such-if0", "--xdp-mode", "generic"}}}});
+  const std::string logs = cluster().LogTails();
+  EXPECT_NE(logs.find("XDP fast path: no network interface no-such-if0"), std::string::npos)
+      << logs;
+  EXPECT_EQ(UdpAsker("127.0.0.1", cluster().udp_port(1)).Ask(XdpGetattrKey(MakeIno(1, 1))).status,
+            0);
+}
+
+TEST_F(XdpFallbackTest, XdpNeedsAUdpPort) {
+  EXPECT_THROW(StartCluster({.servers = 1, .server_args = {{1, {"--xdp", "lo"}}}}),
+               std::runtime_error);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "server_core.h"
 #include "udp_responder.h"
 #include "xdp_answers.h"
+#include "xdp_program.h"
 
 using namespace sealfs;
 
@@ -38,6 +39,12 @@ int main(int argc, char** argv) {
   app.add_option("--peer-timeout-ms", timeout_ms, "timeout for calls to other servers")
       ->check(CLI::Range(100, 600000));
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error");
+  std::string xdp_interface, xdp_mode = "native";
+  app.add_option("--xdp", xdp_interface,
+                 "answer GETATTR/LOOKUP datagrams with an XDP program on this interface "
+                 "(needs udp_port in the cluster file)");
+  app.add_option("--xdp-mode", xdp_mode, "how the XDP program is attached: native or generic")
+      ->check(CLI::IsMember({"native", "generic"}));
   CLI11_PARSE(app, argc, argv);
 
   if (Status s = SetupLogging("sealfs-server", log_level); !s.ok()) {
@@ -52,6 +59,10 @@ int main(int argc, char** argv) {
   const ServerInfo* me = config->Find(static_cast<ServerId>(id));
   if (!me) {
     spdlog::error("{}: no server with id {}", config_path, id);
+    return 2;
+  }
+  if (!xdp_interface.empty() && !me->udp_port) {
+    spdlog::error("--xdp needs a udp_port for server {} in {}", id, config_path);
     return 2;
   }
   if (data_dir.empty()) data_dir = me->data_dir;
@@ -109,9 +120,27 @@ int main(int argc, char** argv) {
     return store->Commit(&b);
   });
   // The UDP fast path: answers carry generations, and every commit deletes
-  // the answers it changes before it is acknowledged.
+  // the answers it changes before it is acknowledged. Without the XDP program
+  // every datagram is answered in user space.
+  std::unique_ptr<XdpProgram> xdp;
+  if (!xdp_interface.empty()) {
+    XdpProgram::Options xdp_opts{
+        .interface = xdp_interface,
+        .mode = xdp_mode == "generic" ? XdpProgram::Mode::kGeneric : XdpProgram::Mode::kNative,
+        .udp_port = me->udp_port,
+        .pin_dir = fmt::format("/sys/fs/bpf/sealfs/server-{}", me->id)};
+    Result<std::unique_ptr<XdpProgram>> attached = XdpProgram::Attach(xdp_opts);
+    if (attached.ok()) {
+      xdp = std::move(*attached);
+      spdlog::info("XDP fast path: program attached to {} in {} mode, maps pinned under {}",
+                   xdp_interface, xdp_mode, xdp_opts.pin_dir);
+    } else {
+      spdlog::error("XDP fast path: {}; GETATTR and LOOKUP datagrams are answered in user space",
+                    attached.status().message());
+    }
+  }
   std::optional<XdpAnswers> xdp_answers;
-  if (me->udp_port) xdp_answers.emplace(-1);
+  if (me->udp_port) xdp_answers.emplace(xdp ? xdp->answers_fd() : -1);
   store->SetCommitObserver([&cache, &xdp_answers](const MetaStore::Batch& b) {
     if (xdp_answers) xdp_answers->Committed(b.changed_inodes(), b.changed_entries());
     cache.Committed(b.changed_inodes(), b.changed_entries());
@@ -145,8 +174,7 @@ int main(int argc, char** argv) {
   core.coordinator.ReleaseDirMoveLockOfEarlierRun();
   spdlog::info("server {} serving {}:{} (data in {}, membership version {}, {} inodes)", me->id,
                me->address, me->port, data_dir, config->version, (*meta)->inode_count());
-  if (udp)
-    spdlog::info("UDP fast path: GETATTR and LOOKUP answered on UDP port {}", me->udp_port);
+  if (udp) spdlog::info("UDP fast path: GETATTR and LOOKUP answered on UDP port {}", me->udp_port);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
@@ -159,5 +187,13 @@ int main(int argc, char** argv) {
   work.reset();
   io.stop();
   for (auto& t : io_threads) t.join();
+  if (xdp) {
+    if (Result<XdpProgram::Counters> c = xdp->ReadCounters(); c.ok()) {
+      spdlog::info("XDP fast path: {} frames seen, {} answered, {} missed, {} passed up otherwise",
+                   (*c)[SEALFS_XDP_RECEIVED], (*c)[SEALFS_XDP_HIT], (*c)[SEALFS_XDP_MISS],
+                   (*c)[SEALFS_XDP_RECEIVED] - (*c)[SEALFS_XDP_HIT] - (*c)[SEALFS_XDP_MISS]);
+    }
+    xdp.reset();  // detaches and unpins; no commit runs any more
+  }
   return 0;
 }
