@@ -3,7 +3,9 @@
 // GETATTR/LOOKUP datagrams sent from a second namespace through the veth.
 // Hot answers come from the program, every change made through the mount -
 // including steps other servers' operations prepare on server 2 - is seen
-// at once, and SIGTERM detaches the program and removes its pins. Needs root.
+// at once; SIGTERM detaches the program and removes its pins, and the
+// program a killed run left is removed by the next start or by
+// sealfs-fsck --repair. Needs root.
 #include <bpf/bpf.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -169,6 +171,40 @@ TEST_F(XdpFastPathTest, EveryChangeIsSeenAtOnce) {
   EXPECT_GE(after[SEALFS_XDP_HIT] - before[SEALFS_XDP_HIT], 200u) << "half the answers at least";
   EXPECT_EQ(after[SEALFS_XDP_KEY_MISMATCH], 0u);
   EXPECT_EQ(after[SEALFS_XDP_PASS_TORN], 0u);
+}
+
+TEST_F(XdpFastPathTest, AKilledRunsProgramIsRemovedAtTheNextStart) {
+  const std::filesystem::path dir = DirOn(kXdpServer);
+  WriteFile(dir / "f", "12345");
+  const sealfs_xdp_key key = XdpGetattrKey(Stat(dir / "f").st_ino);
+  Ask(key);
+  const Counters before = ReadCounters();
+  cluster().KillServer(kXdpServer);
+  // Left attached, the program answers from its map: nothing can change the
+  // server's metadata while it is down.
+  EXPECT_EQ(Ask(key).payload.attr.size, 5u);
+  EXPECT_EQ(ReadCounters()[SEALFS_XDP_HIT], before[SEALFS_XDP_HIT] + 1);
+  cluster().StartServer(kXdpServer);
+  EXPECT_NE(cluster().LogTails().find(
+                "XDP fast path: detached the program an earlier run left on " + net_->server_if()),
+            std::string::npos);
+  EXPECT_EQ(ReadCounters()[SEALFS_XDP_HIT], 0u) << "a new program with new maps";
+  ASSERT_EQ(::truncate((dir / "f").c_str(), 2), 0);
+  EXPECT_EQ(Ask(key).payload.attr.size, 2u);
+  EXPECT_EQ(Ask(key).payload.attr.size, 2u);
+  EXPECT_EQ(ReadCounters()[SEALFS_XDP_HIT], 1u);
+}
+
+TEST_F(XdpFastPathTest, FsckRepairRemovesAKilledRunsProgram) {
+  cluster().KillServer(kXdpServer);
+  EXPECT_TRUE(std::filesystem::exists(kPinDir / "answers"));
+  cluster().StopServer(1);
+  CommandResult fsck = cluster().Fsck(/*repair=*/true);
+  EXPECT_EQ(fsck.status, 0) << fsck.output;
+  EXPECT_FALSE(std::filesystem::exists(kPinDir));
+  const std::string link =
+      RunCommand({"/usr/sbin/ip", "link", "show", "dev", net_->server_if()}, 10s).output;
+  EXPECT_EQ(link.find("prog/xdp"), std::string::npos) << link;
 }
 
 TEST_F(XdpFastPathTest, StoppingDetachesAndUnpins) {

@@ -122,13 +122,15 @@ int main(int argc, char** argv) {
   // The UDP fast path: answers carry generations, and every commit deletes
   // the answers it changes before it is acknowledged. Without the XDP program
   // every datagram is answered in user space.
+  const std::string xdp_pin_dir = XdpProgram::PinDir(me->id);
+  XdpProgram::RemoveEarlierRun(xdp_pin_dir);
   std::unique_ptr<XdpProgram> xdp;
   if (!xdp_interface.empty()) {
     XdpProgram::Options xdp_opts{
         .interface = xdp_interface,
         .mode = xdp_mode == "generic" ? XdpProgram::Mode::kGeneric : XdpProgram::Mode::kNative,
         .udp_port = me->udp_port,
-        .pin_dir = fmt::format("/sys/fs/bpf/sealfs/server-{}", me->id)};
+        .pin_dir = xdp_pin_dir};
     Result<std::unique_ptr<XdpProgram>> attached = XdpProgram::Attach(xdp_opts);
     if (attached.ok()) {
       xdp = std::move(*attached);

@@ -43,37 +43,58 @@ bool ProgramUsesMap(int fd, uint32_t map_id) {
   return false;
 }
 
-// An fd of the XDP program attached to the interface in `mode` if an earlier
-// run of this server left it there (its answers map is still pinned in
-// pin_dir), -1 if none is attached; EBUSY if another program is.
-Result<int> EarlierRunsProgram(const XdpProgram::Options& opts, int ifindex, uint32_t mode) {
-  uint32_t attached = 0;
-  if (int err = bpf_xdp_query_id(ifindex, static_cast<int>(mode), &attached); err != 0)
-    return Status::Error(-err, fmt::format("cannot query the XDP program of {}: {}", opts.interface,
-                                           std::strerror(-err)));
-  if (attached == 0) return -1;
-  int fd = bpf_prog_get_fd_by_id(attached);
-  uint32_t ours = PinnedMapId(PinPath(opts.pin_dir, "answers"));
-  if (fd >= 0 && ours != 0 && ProgramUsesMap(fd, ours)) return fd;
-  if (fd >= 0) close(fd);
-  return Status::Error(EBUSY, fmt::format("{} already has an XDP program (id {}) that is not "
-                                          "this server's",
-                                          opts.interface, attached));
+// Detaches the program open as `prog_fd` from `ifindex` in `mode`, only if
+// it is still the one attached there (XDP_FLAGS_REPLACE); 0 or -errno.
+int DetachProgram(int ifindex, uint32_t mode, int prog_fd) {
+  bpf_xdp_attach_opts opts{};
+  opts.sz = sizeof(opts);
+  opts.old_prog_fd = prog_fd;
+  return bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &opts);
 }
 
 }  // namespace
+
+std::string XdpProgram::PinDir(ServerId id) {
+  return fmt::format("/sys/fs/bpf/sealfs/server-{}", id);
+}
+
+void XdpProgram::RemoveEarlierRun(const std::string& pin_dir) {
+  const uint32_t answers = PinnedMapId(PinPath(pin_dir, "answers"));
+  if (answers == 0) return;
+  if (struct if_nameindex* names = if_nameindex()) {
+    for (struct if_nameindex* n = names; n->if_index != 0; ++n) {
+      bpf_xdp_query_opts q{};
+      q.sz = sizeof(q);
+      if (bpf_xdp_query(static_cast<int>(n->if_index), 0, &q) != 0) continue;
+      for (auto [mode, id] : {std::pair{XDP_FLAGS_DRV_MODE, q.drv_prog_id},
+                              std::pair{XDP_FLAGS_SKB_MODE, q.skb_prog_id}}) {
+        int fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+        if (fd < 0) continue;
+        if (ProgramUsesMap(fd, answers) &&
+            DetachProgram(static_cast<int>(n->if_index), mode, fd) == 0)
+          spdlog::warn("XDP fast path: detached the program an earlier run left on {}", n->if_name);
+        close(fd);
+      }
+    }
+    if_freenameindex(names);
+  }
+  Unpin(pin_dir, kPinNames);
+}
 
 Result<std::unique_ptr<XdpProgram>> XdpProgram::Attach(const Options& opts) {
   const int ifindex = static_cast<int>(if_nametoindex(opts.interface.c_str()));
   if (ifindex == 0) return ErrnoStatus("no network interface " + opts.interface);
   const uint32_t mode = opts.mode == Mode::kNative ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
   const char* mode_name = opts.mode == Mode::kNative ? "native" : "generic";
-  Result<int> earlier = EarlierRunsProgram(opts, ifindex, mode);
-  if (!earlier.ok()) return earlier.status();
-  // Closes the earlier run's program fd on every return.
-  std::unique_ptr<int, void (*)(int*)> earlier_guard(&*earlier, [](int* fd) {
-    if (*fd >= 0) close(*fd);
-  });
+  uint32_t attached = 0;
+  if (int err = bpf_xdp_query_id(ifindex, static_cast<int>(mode), &attached); err != 0) {
+    return Status::Error(-err, fmt::format("cannot query the XDP program of {}: {}", opts.interface,
+                                           std::strerror(-err)));
+  }
+  if (attached != 0) {
+    return Status::Error(
+        EBUSY, fmt::format("{} already has an XDP program (id {})", opts.interface, attached));
+  }
 
   sealfs_xdp* skel = sealfs_xdp__open();
   if (!skel) return ErrnoStatus("cannot open the sealfs_xdp BPF program");
@@ -96,19 +117,14 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::Attach(const Options& opts) {
       return Status::Error(-err, "cannot pin BPF map at " + path + ": " + std::strerror(-err));
     }
   }
-  bpf_xdp_attach_opts attach_opts{};
-  attach_opts.sz = sizeof(attach_opts);
-  attach_opts.old_prog_fd = *earlier;
-  const uint32_t flags = mode | (*earlier >= 0 ? XDP_FLAGS_REPLACE : XDP_FLAGS_UPDATE_IF_NOEXIST);
-  if (int err =
-          bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.sealfs_xdp), flags, &attach_opts);
+  // UPDATE_IF_NOEXIST: never replace a program attached since the query.
+  if (int err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.sealfs_xdp),
+                               mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr);
       err != 0) {
     Unpin(opts.pin_dir, kPinNames);
     return Status::Error(-err, fmt::format("cannot attach the XDP program to {} in {} mode: {}",
                                            opts.interface, mode_name, std::strerror(-err)));
   }
-  if (*earlier >= 0)
-    spdlog::info("XDP fast path: replaced the program an earlier run left on {}", opts.interface);
   return std::unique_ptr<XdpProgram>(new XdpProgram(guard.release(), ifindex, mode, opts.pin_dir));
 }
 
@@ -116,11 +132,7 @@ XdpProgram::XdpProgram(sealfs_xdp* skel, int ifindex, uint32_t flags, std::strin
     : skel_(skel), ifindex_(ifindex), flags_(flags), pin_dir_(std::move(pin_dir)) {}
 
 XdpProgram::~XdpProgram() {
-  // Only if it is still ours: XDP_FLAGS_REPLACE checks the attached program.
-  bpf_xdp_attach_opts opts{};
-  opts.sz = sizeof(opts);
-  opts.old_prog_fd = bpf_program__fd(skel_->progs.sealfs_xdp);
-  if (int err = bpf_xdp_detach(ifindex_, flags_ | XDP_FLAGS_REPLACE, &opts); err != 0)
+  if (int err = DetachProgram(ifindex_, flags_, bpf_program__fd(skel_->progs.sealfs_xdp)); err != 0)
     spdlog::warn("XDP fast path: cannot detach the program: {}", std::strerror(-err));
   Unpin(pin_dir_, kPinNames);
   sealfs_xdp__destroy(skel_);

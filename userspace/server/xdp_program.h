@@ -3,9 +3,8 @@
 // (docs/operations.md, "The XDP fast path").
 //
 // Pins: <pin_dir>/answers (the LRU hash the server fills, XdpAnswers) and
-// <pin_dir>/counters (per-CPU array, enum sealfs_xdp_counter). A program that
-// an earlier run of the same server left attached (it was killed) is replaced;
-// any other XDP program on the interface is left alone and Attach fails.
+// <pin_dir>/counters (per-CPU array, enum sealfs_xdp_counter). An interface
+// that already has an XDP program is left alone and Attach fails.
 #pragma once
 
 #include <array>
@@ -13,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "ino.h"
 #include "sealfs_xdp.h"
 #include "status.h"
 
@@ -27,10 +27,20 @@ class XdpProgram {
     std::string interface;
     Mode mode = Mode::kNative;
     uint16_t udp_port = 0;
-    std::string pin_dir;  // normally /sys/fs/bpf/sealfs/server-<id>
+    std::string pin_dir;  // normally PinDir(id)
     uint32_t max_answers = SEALFS_XDP_DEFAULT_SIZE;
   };
   using Counters = std::array<uint64_t, SEALFS_XDP_COUNTERS>;
+
+  // Where server `id` pins its maps: /sys/fs/bpf/sealfs/server-<id>.
+  static std::string PinDir(ServerId id);
+
+  // A run that was killed leaves its program attached, answering from its
+  // map, which the next run would no longer keep right: this detaches every
+  // program that uses the answers map pinned in pin_dir, from every interface
+  // (of this network namespace), and removes the pins. Call it at start,
+  // before the first change is committed, with or without --xdp.
+  static void RemoveEarlierRun(const std::string& pin_dir);
 
   // Loads, pins and attaches. On failure nothing stays loaded, pinned or
   // attached, and the status says what failed.
