@@ -56,7 +56,7 @@ struct {
 
 static __always_inline void count(__u32 counter) {
   __u64* c = bpf_map_lookup_elem(&counters, &counter);
-  /* Per-CPU, but XDP may run nested with the stack's softirq on some paths. */
+  /* Atomic: the program runs with migration, not always preemption, disabled. */
   if (c) __sync_fetch_and_add(c, 1);
 }
 
@@ -75,10 +75,11 @@ static __always_inline __u16 fold(__u64 sum) {
 }
 
 /*
- * One's complement sum of the UDP pseudo-header and the datagram `udp` (whose
- * length the caller has checked: SEALFS_XDP_UDP_LEN bytes in the packet).
+ * The UDP checksum of the datagram `udp` (whose length the caller has checked:
+ * SEALFS_XDP_UDP_LEN bytes in the packet, check field zero), or 0 - no
+ * checksum, valid over IPv4 - should the helper fail.
  */
-static __always_inline __u16 udp_sum(const struct iphdr* ip, struct udphdr* udp) {
+static __always_inline __u16 udp_checksum(const struct iphdr* ip, struct udphdr* udp) {
   struct {
     __be32 saddr;
     __be32 daddr;
@@ -90,7 +91,8 @@ static __always_inline __u16 udp_sum(const struct iphdr* ip, struct udphdr* udp)
   if (sum < 0) return 0;
   sum = bpf_csum_diff(0, 0, (__be32*)udp, SEALFS_XDP_UDP_LEN, sum);
   if (sum < 0) return 0;
-  return fold(sum);
+  __u16 check = ~fold(sum);
+  return check ? check : 0xffff; /* 0 would mean "no checksum" */
 }
 
 /* One's complement sum of the IPv4 header `ip` (20 bytes, checked by the caller). */
@@ -144,9 +146,14 @@ int sealfs_xdp(struct xdp_md* ctx) {
   __builtin_memcpy(&key, &msg->key, sizeof(key));
   struct sealfs_xdp_answer* found = bpf_map_lookup_elem(&answers, &key);
   if (!found) return pass(SEALFS_XDP_MISS);
-  /* A private copy: the element may be reused while it is read. */
+  /*
+   * A private copy: the element may be reused while it is read.  The barrier
+   * keeps the compiler from reading the element again instead of the copy
+   * after the check.
+   */
   struct sealfs_xdp_answer a;
   __builtin_memcpy(&a, found, sizeof(a));
+  asm volatile("" : : "r"(&a) : "memory");
   if (a.check != sealfs_xdp_answer_check(&a)) return pass(SEALFS_XDP_PASS_TORN);
   if (!same_key(&a.key, &key)) return pass(SEALFS_XDP_KEY_MISMATCH);
 
@@ -170,8 +177,7 @@ int sealfs_xdp(struct xdp_md* ctx) {
   msg->generation = a.generation;
   __builtin_memcpy(&msg->payload, &a.payload, sizeof(a.payload));
   udp->check = 0;
-  __u16 check = ~udp_sum(ip, udp);
-  udp->check = check ? check : 0xffff; /* 0 would mean "no checksum" */
+  udp->check = udp_checksum(ip, udp);
   count(SEALFS_XDP_HIT);
   return XDP_TX;
 }
