@@ -24,6 +24,34 @@ using namespace sealfs;
 namespace {
 // Written once a run has granted a client cache lease.
 constexpr char kCacheSessionsSeen[] = "cache_sessions_seen";
+
+// The XDP fast path on `interface` ("native" or "generic" `mode`), or null
+// when it cannot run: then one line says why.
+std::unique_ptr<XdpProgram> StartXdp(const ServerInfo& me, const std::string& interface,
+                                     const std::string& mode) {
+  XdpProgram::Options opts{
+      .interface = interface,
+      .mode = mode == "generic" ? XdpProgram::Mode::kGeneric : XdpProgram::Mode::kNative,
+      .udp_port = me.udp_port,
+      .pin_dir = XdpProgram::PinDir(me.id)};
+  Result<std::unique_ptr<XdpProgram>> attached = XdpProgram::Attach(opts);
+  if (!attached.ok()) {
+    spdlog::error("XDP fast path: {}; GETATTR and LOOKUP datagrams are answered in user space",
+                  attached.status().message());
+    return nullptr;
+  }
+  spdlog::info("XDP fast path: program attached to {} in {} mode, maps pinned under {}", interface,
+               mode, opts.pin_dir);
+  return std::move(*attached);
+}
+
+void LogXdpCounters(const XdpProgram& xdp) {
+  Result<XdpProgram::Counters> c = xdp.ReadCounters();
+  if (!c.ok()) return;
+  spdlog::info("XDP fast path: {} frames seen, {} answered, {} missed, {} passed up otherwise",
+               (*c)[SEALFS_XDP_RECEIVED], (*c)[SEALFS_XDP_HIT], (*c)[SEALFS_XDP_MISS],
+               (*c)[SEALFS_XDP_RECEIVED] - (*c)[SEALFS_XDP_HIT] - (*c)[SEALFS_XDP_MISS]);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -122,25 +150,9 @@ int main(int argc, char** argv) {
   // The UDP fast path: answers carry generations, and every commit deletes
   // the answers it changes before it is acknowledged. Without the XDP program
   // every datagram is answered in user space.
-  const std::string xdp_pin_dir = XdpProgram::PinDir(me->id);
-  XdpProgram::RemoveEarlierRun(xdp_pin_dir);
+  XdpProgram::RemoveEarlierRun(XdpProgram::PinDir(me->id));
   std::unique_ptr<XdpProgram> xdp;
-  if (!xdp_interface.empty()) {
-    XdpProgram::Options xdp_opts{
-        .interface = xdp_interface,
-        .mode = xdp_mode == "generic" ? XdpProgram::Mode::kGeneric : XdpProgram::Mode::kNative,
-        .udp_port = me->udp_port,
-        .pin_dir = xdp_pin_dir};
-    Result<std::unique_ptr<XdpProgram>> attached = XdpProgram::Attach(xdp_opts);
-    if (attached.ok()) {
-      xdp = std::move(*attached);
-      spdlog::info("XDP fast path: program attached to {} in {} mode, maps pinned under {}",
-                   xdp_interface, xdp_mode, xdp_opts.pin_dir);
-    } else {
-      spdlog::error("XDP fast path: {}; GETATTR and LOOKUP datagrams are answered in user space",
-                    attached.status().message());
-    }
-  }
+  if (!xdp_interface.empty()) xdp = StartXdp(*me, xdp_interface, xdp_mode);
   std::optional<XdpAnswers> xdp_answers;
   if (me->udp_port) xdp_answers.emplace(xdp ? xdp->answers_fd() : -1);
   store->SetCommitObserver([&cache, &xdp_answers](const MetaStore::Batch& b) {
@@ -190,11 +202,7 @@ int main(int argc, char** argv) {
   io.stop();
   for (auto& t : io_threads) t.join();
   if (xdp) {
-    if (Result<XdpProgram::Counters> c = xdp->ReadCounters(); c.ok()) {
-      spdlog::info("XDP fast path: {} frames seen, {} answered, {} missed, {} passed up otherwise",
-                   (*c)[SEALFS_XDP_RECEIVED], (*c)[SEALFS_XDP_HIT], (*c)[SEALFS_XDP_MISS],
-                   (*c)[SEALFS_XDP_RECEIVED] - (*c)[SEALFS_XDP_HIT] - (*c)[SEALFS_XDP_MISS]);
-    }
+    LogXdpCounters(*xdp);
     xdp.reset();  // detaches and unpins; no commit runs any more
   }
   return 0;

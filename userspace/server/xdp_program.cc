@@ -19,9 +19,13 @@ namespace {
 
 constexpr std::array<const char*, 2> kPinNames = {"answers", "counters"};
 
-// The id of the map pinned at `path`, or 0 if there is none.
+// The id of the map pinned at `path`, or 0 if there is none (or it cannot be
+// opened: logged).
 uint32_t PinnedMapId(const std::string& path) {
   int fd = bpf_obj_get(path.c_str());
+  if (fd < 0 && errno != ENOENT)
+    spdlog::warn("XDP fast path: cannot open {}, left by an earlier run: {}", path,
+                 std::strerror(errno));
   if (fd < 0) return 0;
   bpf_map_info info{};
   uint32_t len = sizeof(info);
