@@ -153,10 +153,10 @@ enum sealfs_xdp_counter {
   SEALFS_XDP_PASS_LENGTH, /* frame, IP or UDP length not exactly a sealfs_xdp_msg */
   SEALFS_XDP_PASS_MAGIC,
   SEALFS_XDP_PASS_VERSION,
-  SEALFS_XDP_PASS_OP,       /* op neither GETATTR nor LOOKUP */
-  SEALFS_XDP_PASS_HEADER,   /* flags, status or generation not zero (e.g. a reply) */
+  SEALFS_XDP_PASS_OP,          /* op neither GETATTR nor LOOKUP */
+  SEALFS_XDP_PASS_HEADER,      /* flags, status or generation not zero (e.g. a reply) */
   SEALFS_XDP_PASS_IP_CHECKSUM, /* wrong IP header checksum (the UDP one is not checked) */
-  SEALFS_XDP_PASS_TORN,     /* the answer changed while the program read it */
+  SEALFS_XDP_PASS_TORN,        /* the answer changed while the program read it */
   SEALFS_XDP_COUNTERS
 };
 
