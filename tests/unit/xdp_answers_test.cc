@@ -6,8 +6,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cstring>
 #include <optional>
+#include <random>
+#include <string>
+#include <thread>
 
 #include "xdp_wire.h"
 
@@ -102,6 +107,59 @@ TEST_F(XdpAnswersTest, AnAnswerReadBeforeAChangeIsNeverFilledAfterIt) {
   sealfs_xdp_answer unrelated = Names(2, "x", 8, true);
   answers_->Fill(unrelated);
   EXPECT_TRUE(Get(unrelated.key));
+}
+
+// Readers fill answers read from a changing "store" while a writer changes
+// it and commits: right after each commit, and whenever it looks again, the
+// map never holds an answer the change made stale - for GETATTR, and for a
+// LOOKUP carrying the changed inode's attributes.
+TEST_F(XdpAnswersTest, FillsRacingChangesNeverLeaveAStaleAnswer) {
+  constexpr int kInodes = 8;
+  constexpr int kChanges = 5'000;
+  std::array<std::atomic<uint64_t>, kInodes> sizes{};
+  auto attr_key = [](int i) { return XdpGetattrKey(MakeIno(1, 100 + i)); };
+  auto name_key = [](int i) { return *XdpLookupKey(MakeIno(1, 1), "n" + std::to_string(i)); };
+  std::atomic<bool> stop{false};
+  auto reader = [&](unsigned seed) {
+    std::mt19937 rng(seed);
+    while (!stop.load()) {
+      int i = static_cast<int>(rng() % kInodes);
+      uint64_t generation = answers_->Begin();  // before the read, as the contract says
+      Attr attr{.ino = MakeIno(1, 100 + static_cast<uint64_t>(i)), .size = sizes[i].load()};
+      if (rng() % 2) {
+        answers_->Fill(XdpAnswer(attr_key(i), generation, 0, XdpPayload(attr)));
+      } else {
+        Entry entry{.ino = attr.ino, .mode = 0100644, .has_attr = 1, .attr = attr};
+        answers_->Fill(XdpAnswer(name_key(i), generation, 0, XdpPayload(entry)));
+      }
+    }
+  };
+  std::thread r1(reader, 1), r2(reader, 2);
+  auto stale = [&](int i) {
+    uint64_t now = sizes[i].load();
+    std::optional<sealfs_xdp_answer> a = Get(attr_key(i));
+    std::optional<sealfs_xdp_answer> n = Get(name_key(i));
+    return (a && a->payload.attr.size != now) || (n && n->payload.entry.attr.size != now);
+  };
+  int stale_seen = 0, present = 0;
+  std::mt19937 rng(3);
+  for (int c = 0; c < kChanges && stale_seen == 0; ++c) {
+    int i = static_cast<int>(rng() % kInodes);
+    sizes[i].fetch_add(1);
+    const Ino changed[] = {MakeIno(1, 100 + static_cast<uint64_t>(i))};
+    answers_->Committed(changed, {});
+    for (int look = 0; look < 3; ++look) {
+      stale_seen += stale(i);
+      present += Get(attr_key(i)).has_value();
+      std::this_thread::yield();
+    }
+  }
+  stop = true;
+  r1.join();
+  r2.join();
+  for (int i = 0; i < kInodes; ++i) stale_seen += stale(i);
+  EXPECT_EQ(stale_seen, 0);
+  EXPECT_GT(present, 0) << "the readers' fills went in";
 }
 
 TEST(XdpAnswersWithoutMapTest, KeepsGenerationsOnly) {
