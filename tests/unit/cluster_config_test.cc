@@ -11,6 +11,7 @@ chunk_size = 65536
 id = 2
 address = "127.0.0.1"
 port = 7002
+udp_port = 7003
 data_dir = "/srv/b"
 [[server]]
 id = 1
@@ -26,6 +27,8 @@ TEST(ClusterConfigTest, ParsesAndSortsById) {
   ASSERT_EQ(c->servers.size(), 2u);
   EXPECT_EQ(c->servers[0].id, 1);
   EXPECT_EQ(c->servers[1].data_dir, "/srv/b");
+  EXPECT_EQ(c->servers[1].udp_port, 7003);
+  EXPECT_EQ(c->servers[0].udp_port, 0) << "no udp_port: no UDP fast path";
   EXPECT_EQ(c->RootServer(), 1);
   EXPECT_EQ(HomeOf(c->RootIno()), 1);
 }
@@ -69,6 +72,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "bad.toml:3: 'id' = 0 is out of range"},
         BadCase{"version = 1\n[[server]]\nid = 1\naddress = \"a\"\nport = 70000\n",
                 "bad.toml:5: 'port'"},
+        BadCase{"version = 1\n[[server]]\nid = 1\naddress = \"a\"\nport = 1\nudp_port = 0\n",
+                "bad.toml:6: 'udp_port' = 0 is out of range"},
         BadCase{"version = 1\n[[server]]\nid = 1\naddress = 5\nport = 1\n",
                 "bad.toml:4: 'address' must be a string"},
         BadCase{"version = 1\nchunk_size = 100000\n[[server]]\nid = 1\naddress = \"a\"\nport = 1\n",

@@ -2,16 +2,14 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
 #include <vector>
 
+#include "bpf_pins.h"
 #include "fuse_hook_attach.h"
 #include "sealfs_cache.h"
 #include "sealfs_cache.skel.h"
@@ -19,49 +17,9 @@
 namespace sealfs {
 namespace {
 
-constexpr unsigned long kBpfFsMagic = 0xcafe4a11;  // BPF_FS_MAGIC, <linux/magic.h>
-
 // The pinned maps, by file name under pin_dir (documented in kernel-hook.md).
 constexpr std::array<const char*, 5> kPinNames = {"entries", "long_entries", "attrs", "lease",
                                                   "counters"};
-
-std::string PinPath(const std::string& dir, const char* name) { return dir + "/" + name; }
-
-// Removes this cache's pins from dir (absent ones are fine) and dir itself if
-// that leaves it empty.
-void Unpin(const std::string& dir) {
-  for (const char* name : kPinNames) unlink(PinPath(dir, name).c_str());
-  rmdir(dir.c_str());
-}
-
-Status Errno(const std::string& what) {
-  int err = errno;
-  return Status::Error(err, what + ": " + std::strerror(err));
-}
-
-// Creates dir and its parents on a BPF file system and removes pins an earlier
-// daemon with the same directory left there.
-Status PreparePinDir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    return Status::Error(ec.value(), "cannot create BPF pin directory " + dir + ": " +
-                                         ec.message() + " (is /sys/fs/bpf mounted?)");
-  }
-  struct statfs fs;
-  if (statfs(dir.c_str(), &fs) != 0) return Errno("cannot stat BPF pin directory " + dir);
-  if (static_cast<unsigned long>(fs.f_type) != kBpfFsMagic) {
-    return Status::Error(
-        ENOTSUP,
-        "BPF pin directory " + dir + " is not on a BPF file system (mount -t bpf bpf /sys/fs/bpf)");
-  }
-  for (const char* name : kPinNames) {
-    std::string path = PinPath(dir, name);
-    if (unlink(path.c_str()) != 0 && errno != ENOENT)
-      return Errno("cannot remove stale BPF pin " + path);
-  }
-  return Status::Ok();
-}
 
 // Zero-filled key of Key's type for (parent, name); false if name does not fit.
 template <class Key>
@@ -112,22 +70,15 @@ fuse_attr ToFuseAttr(const struct stat& st) {
 
 // Sums the per-CPU counters of the `counters` map open as fd.
 Result<BpfCacheCounters> SumCounters(int fd) {
-  int ncpus = libbpf_num_possible_cpus();
-  if (ncpus <= 0) return Status::Error(-ncpus, "cannot count the possible CPUs");
-  std::vector<uint64_t> per_cpu(ncpus);
-  std::array<uint64_t, SEALFS_CACHE_COUNTERS> sums{};
-  for (uint32_t i = 0; i < SEALFS_CACHE_COUNTERS; i++) {
-    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) != 0)
-      return Errno("cannot read BPF cache counter " + std::to_string(i));
-    for (uint64_t v : per_cpu) sums[i] += v;
-  }
+  Result<std::vector<uint64_t>> sums = SumPerCpuCounters(fd, SEALFS_CACHE_COUNTERS);
+  if (!sums.ok()) return sums.status();
   BpfCacheCounters c;
-  c.lookup_hit = sums[SEALFS_LOOKUP_HIT];
-  c.lookup_miss = sums[SEALFS_LOOKUP_MISS];
-  c.lookup_forward = sums[SEALFS_LOOKUP_FORWARD];
-  c.getattr_hit = sums[SEALFS_GETATTR_HIT];
-  c.getattr_miss = sums[SEALFS_GETATTR_MISS];
-  c.getattr_forward = sums[SEALFS_GETATTR_FORWARD];
+  c.lookup_hit = (*sums)[SEALFS_LOOKUP_HIT];
+  c.lookup_miss = (*sums)[SEALFS_LOOKUP_MISS];
+  c.lookup_forward = (*sums)[SEALFS_LOOKUP_FORWARD];
+  c.getattr_hit = (*sums)[SEALFS_GETATTR_HIT];
+  c.getattr_miss = (*sums)[SEALFS_GETATTR_MISS];
+  c.getattr_forward = (*sums)[SEALFS_GETATTR_FORWARD];
   return c;
 }
 
@@ -152,7 +103,7 @@ Result<std::unique_ptr<BpfCache>> BpfCache::Attach(int fuse_dev_fd, const std::s
     return Status::Error(EINVAL, "BPF cache sizes must be positive");
 
   sealfs_cache* skel = sealfs_cache__open();
-  if (!skel) return Errno("cannot open the sealfs_cache BPF program");
+  if (!skel) return ErrnoStatus("cannot open the sealfs_cache BPF program");
   // Frees the skeleton on every early return.
   std::unique_ptr<sealfs_cache, void (*)(sealfs_cache*)> guard(skel, sealfs_cache__destroy);
 
@@ -169,14 +120,14 @@ Result<std::unique_ptr<BpfCache>> BpfCache::Attach(int fuse_dev_fd, const std::s
                                    std::strerror(-err) + " (libbpf printed the reason to stderr)");
   }
 
-  if (Status s = PreparePinDir(pin_dir); !s.ok()) return s;
+  if (Status s = PreparePinDir(pin_dir, kPinNames); !s.ok()) return s;
   const std::array<bpf_map*, kPinNames.size()> maps = {skel->maps.entries, skel->maps.long_entries,
                                                        skel->maps.attrs, skel->maps.lease,
                                                        skel->maps.counters};
   for (size_t i = 0; i < maps.size(); i++) {
     std::string path = PinPath(pin_dir, kPinNames[i]);
     if (int err = bpf_map__pin(maps[i], path.c_str()); err != 0) {
-      Unpin(pin_dir);
+      Unpin(pin_dir, kPinNames);
       return Status::Error(-err, "cannot pin BPF map at " + path + ": " + std::strerror(-err));
     }
   }
@@ -184,7 +135,7 @@ Result<std::unique_ptr<BpfCache>> BpfCache::Attach(int fuse_dev_fd, const std::s
   int link_fd = fuse_hook_link(skel->obj, ops, fuse_dev_fd, msg, sizeof(msg));
   if (link_fd < 0) {
     int err = errno ? errno : EINVAL;
-    Unpin(pin_dir);
+    Unpin(pin_dir, kPinNames);
     return Status::Error(err, msg);
   }
   return std::unique_ptr<BpfCache>(new BpfCache(guard.release(), link_fd, pin_dir));
@@ -202,7 +153,7 @@ BpfCache::BpfCache(sealfs_cache* skel, int link_fd, std::string pin_dir)
 
 BpfCache::~BpfCache() {
   close(link_fd_);  // detaches; no callback runs after this returns
-  Unpin(pin_dir_);
+  Unpin(pin_dir_, kPinNames);
   sealfs_cache__destroy(skel_);
 }
 
@@ -250,7 +201,7 @@ BpfCacheCounters BpfCache::Counters() const {
 Result<BpfCacheCounters> BpfCache::ReadPinnedCounters(const std::string& pin_dir) {
   std::string path = PinPath(pin_dir, "counters");
   int fd = bpf_obj_get(path.c_str());
-  if (fd < 0) return Errno("cannot open pinned BPF cache counters " + path);
+  if (fd < 0) return ErrnoStatus("cannot open pinned BPF cache counters " + path);
   bpf_map_info info{};
   uint32_t len = sizeof(info);
   Result<BpfCacheCounters> c =

@@ -96,16 +96,19 @@ Result<ClusterConfig> ParseClusterConfig(std::string_view text, const std::strin
   for (const toml::node& node : *servers) {
     const toml::table* t = node.as_table();
     if (!t) return ErrorAt(source, node.source(), "'server' must be an array of tables");
-    if (Status s = CheckKnownKeys(*t, {"id", "address", "port", "data_dir"}, source); !s.ok())
+    if (Status s = CheckKnownKeys(*t, {"id", "address", "port", "udp_port", "data_dir"}, source);
+        !s.ok())
       return s;
     ServerInfo info;
-    int64_t id = 0, port = 0;
+    int64_t id = 0, port = 0, udp_port = 0;
     if (Status s = ReadInt(*t, "id", 1, 65535, true, source, &id); !s.ok()) return s;
     if (Status s = ReadInt(*t, "port", 1, 65535, true, source, &port); !s.ok()) return s;
+    if (Status s = ReadInt(*t, "udp_port", 1, 65535, false, source, &udp_port); !s.ok()) return s;
     if (Status s = ReadString(*t, "address", true, source, &info.address); !s.ok()) return s;
     if (Status s = ReadString(*t, "data_dir", false, source, &info.data_dir); !s.ok()) return s;
     info.id = static_cast<ServerId>(id);
     info.port = static_cast<uint16_t>(port);
+    info.udp_port = static_cast<uint16_t>(udp_port);
     if (!ids.insert(info.id).second)
       return ErrorAt(source, t->source(), fmt::format("server id {} is listed twice", id));
     if (!endpoints.insert({info.address, info.port}).second)

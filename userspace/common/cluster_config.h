@@ -7,6 +7,7 @@
 //   id = 1                       # stable id, 1..65535, never reused
 //   address = "127.0.0.1"
 //   port = 7101
+//   udp_port = 7102              # optional: GETATTR/LOOKUP over UDP (the fast path)
 //   data_dir = "/var/lib/sealfs/1"
 #pragma once
 
@@ -26,6 +27,7 @@ struct ServerInfo {
   ServerId id = 0;
   std::string address;
   uint16_t port = 0;
+  uint16_t udp_port = 0;  // 0: no UDP fast path (docs/protocol.md, "UDP fast path")
   std::string data_dir;
 };
 

@@ -8,6 +8,7 @@
 #include "fsck.h"
 #include "fsck_online.h"
 #include "logging.h"
+#include "xdp_program.h"
 
 using namespace sealfs;
 
@@ -33,6 +34,9 @@ int CheckStopped(const ClusterConfig& config, const std::string& config_path, bo
       return 2;
     }
     stores[s.id] = ServerStores{std::move(*meta), std::move(*chunks)};
+    // A killed --xdp server's program would go on answering what the repair
+    // changes (only on this machine's interfaces; docs/operations.md).
+    if (repair) XdpProgram::RemoveEarlierRun(XdpProgram::PinDir(s.id));
   }
   Result<Fsck::Report> r = CheckStoppedCluster(config, &stores, repair, &std::cout);
   if (!r.ok()) {

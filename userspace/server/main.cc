@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "cache_registry.h"
@@ -14,12 +15,43 @@
 #include "request_handler.h"
 #include "rpc_server.h"
 #include "server_core.h"
+#include "udp_responder.h"
+#include "xdp_answers.h"
+#include "xdp_program.h"
 
 using namespace sealfs;
 
 namespace {
 // Written once a run has granted a client cache lease.
 constexpr char kCacheSessionsSeen[] = "cache_sessions_seen";
+
+// The XDP fast path on `interface` ("native" or "generic" `mode`), or null
+// when it cannot run: then one line says why.
+std::unique_ptr<XdpProgram> StartXdp(const ServerInfo& me, const std::string& interface,
+                                     const std::string& mode) {
+  XdpProgram::Options opts{
+      .interface = interface,
+      .mode = mode == "generic" ? XdpProgram::Mode::kGeneric : XdpProgram::Mode::kNative,
+      .udp_port = me.udp_port,
+      .pin_dir = XdpProgram::PinDir(me.id)};
+  Result<std::unique_ptr<XdpProgram>> attached = XdpProgram::Attach(opts);
+  if (!attached.ok()) {
+    spdlog::error("XDP fast path: {}; GETATTR and LOOKUP datagrams are answered in user space",
+                  attached.status().message());
+    return nullptr;
+  }
+  spdlog::info("XDP fast path: program attached to {} in {} mode, maps pinned under {}", interface,
+               mode, opts.pin_dir);
+  return std::move(*attached);
+}
+
+void LogXdpCounters(const XdpProgram& xdp) {
+  Result<XdpProgram::Counters> c = xdp.ReadCounters();
+  if (!c.ok()) return;
+  spdlog::info("XDP fast path: {} frames seen, {} answered, {} missed, {} passed up otherwise",
+               (*c)[SEALFS_XDP_RECEIVED], (*c)[SEALFS_XDP_HIT], (*c)[SEALFS_XDP_MISS],
+               (*c)[SEALFS_XDP_RECEIVED] - (*c)[SEALFS_XDP_HIT] - (*c)[SEALFS_XDP_MISS]);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -35,6 +67,12 @@ int main(int argc, char** argv) {
   app.add_option("--peer-timeout-ms", timeout_ms, "timeout for calls to other servers")
       ->check(CLI::Range(100, 600000));
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error");
+  std::string xdp_interface, xdp_mode = "native";
+  app.add_option("--xdp", xdp_interface,
+                 "answer GETATTR/LOOKUP datagrams with an XDP program on this interface "
+                 "(needs udp_port in the cluster file)");
+  app.add_option("--xdp-mode", xdp_mode, "how the XDP program is attached: native or generic")
+      ->check(CLI::IsMember({"native", "generic"}));
   CLI11_PARSE(app, argc, argv);
 
   if (Status s = SetupLogging("sealfs-server", log_level); !s.ok()) {
@@ -49,6 +87,10 @@ int main(int argc, char** argv) {
   const ServerInfo* me = config->Find(static_cast<ServerId>(id));
   if (!me) {
     spdlog::error("{}: no server with id {}", config_path, id);
+    return 2;
+  }
+  if (!xdp_interface.empty() && !me->udp_port) {
+    spdlog::error("--xdp needs a udp_port for server {} in {}", id, config_path);
     return 2;
   }
   if (data_dir.empty()) data_dir = me->data_dir;
@@ -105,7 +147,16 @@ int main(int argc, char** argv) {
     b.PutCounter(kCacheSessionsSeen, 1);
     return store->Commit(&b);
   });
-  store->SetCommitObserver([&cache](const MetaStore::Batch& b) {
+  // The UDP fast path: answers carry generations, and every commit deletes
+  // the answers it changes before it is acknowledged. Without the XDP program
+  // every datagram is answered in user space.
+  XdpProgram::RemoveEarlierRun(XdpProgram::PinDir(me->id));
+  std::unique_ptr<XdpProgram> xdp;
+  if (!xdp_interface.empty()) xdp = StartXdp(*me, xdp_interface, xdp_mode);
+  std::optional<XdpAnswers> xdp_answers;
+  if (me->udp_port) xdp_answers.emplace(xdp ? xdp->answers_fd() : -1);
+  store->SetCommitObserver([&cache, &xdp_answers](const MetaStore::Batch& b) {
+    if (xdp_answers) xdp_answers->Committed(b.changed_inodes(), b.changed_entries());
     cache.Committed(b.changed_inodes(), b.changed_entries());
   });
 
@@ -123,8 +174,12 @@ int main(int argc, char** argv) {
   handler.set_cache(&cache);
   RpcServer server(io, pool, peer_pool, &handler);
   server.set_cache(&cache);
-  if (Status s = server.Listen(me->address, me->port); !s.ok()) {
-    spdlog::error("{}", s.message());
+  std::optional<UdpResponder> udp;
+  if (xdp_answers) udp.emplace(io, &ns, &*xdp_answers);
+  Status listening = server.Listen(me->address, me->port);
+  if (listening.ok() && udp) listening = udp->Listen(me->address, me->udp_port);
+  if (!listening.ok()) {
+    spdlog::error("{}", listening.message());
     work.reset();
     io.stop();
     for (auto& t : io_threads) t.join();
@@ -133,10 +188,12 @@ int main(int argc, char** argv) {
   core.coordinator.ReleaseDirMoveLockOfEarlierRun();
   spdlog::info("server {} serving {}:{} (data in {}, membership version {}, {} inodes)", me->id,
                me->address, me->port, data_dir, config->version, (*meta)->inode_count());
+  if (udp) spdlog::info("UDP fast path: GETATTR and LOOKUP answered on UDP port {}", me->udp_port);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("stopping on signal {}", sig);
+  if (udp) udp->Stop();
   server.Stop();
   core.Stop();
   pool.join();
@@ -144,5 +201,9 @@ int main(int argc, char** argv) {
   work.reset();
   io.stop();
   for (auto& t : io_threads) t.join();
+  if (xdp) {
+    LogXdpCounters(*xdp);
+    xdp.reset();  // detaches and unpins; no commit runs any more
+  }
   return 0;
 }

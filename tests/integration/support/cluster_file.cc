@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <stdexcept>
+#include <string>
 
 namespace sealfs::it {
 
@@ -14,7 +15,8 @@ void ClusterFile::Write(const std::filesystem::path& path) const {
         << "id = " << s.id << "\n"
         << "address = \"127.0.0.1\"\n"
         << "port = " << s.port << "\n"
-        << "data_dir = \"" << s.data_dir.string() << "\"\n";
+        << (s.udp_port ? "udp_port = " + std::to_string(s.udp_port) + "\n" : "") << "data_dir = \""
+        << s.data_dir.string() << "\"\n";
   }
   out.close();
   if (!out) throw std::runtime_error("cannot write " + path.string());

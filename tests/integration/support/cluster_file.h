@@ -12,6 +12,7 @@ struct ServerSpec {
   int id = 0;
   uint16_t port = 0;
   std::filesystem::path data_dir;
+  uint16_t udp_port = 0;  // 0: none (no UDP fast path)
 };
 
 struct ClusterFile {

@@ -45,6 +45,7 @@ void Unmount(const std::string& mountpoint) {
   std::map<pid_t, int> pidfds;  // a pidfd taken at registration survives pid reuse
   std::set<std::string> mounts;
   std::set<std::string> dirs;
+  std::set<std::string> netns;
   std::string pending;
   char buf[4096];
   for (;;) {
@@ -77,6 +78,9 @@ void Unmount(const std::string& mountpoint) {
         case 'd':
           track ? (void)dirs.insert(arg) : (void)dirs.erase(arg);
           break;
+        case 'n':
+          track ? (void)netns.insert(arg) : (void)netns.erase(arg);
+          break;
       }
     }
   }
@@ -86,6 +90,10 @@ void Unmount(const std::string& mountpoint) {
   if (!pidfds.empty()) ::usleep(200 * 1000);
   for (const auto& m : mounts) Unmount(m);
   for (const auto& d : dirs) RemoveTree(d);
+  for (const auto& ns : netns) {
+    const char* const del[] = {"/usr/sbin/ip", "netns", "del", ns.c_str(), nullptr};
+    RunQuietly(del);
+  }
   ::_exit(0);
 }
 
@@ -137,5 +145,7 @@ void Janitor::TrackMount(const std::filesystem::path& m) { Send('+', 'm', m.stri
 void Janitor::ForgetMount(const std::filesystem::path& m) { Send('-', 'm', m.string()); }
 void Janitor::TrackDir(const std::filesystem::path& d) { Send('+', 'd', d.string()); }
 void Janitor::ForgetDir(const std::filesystem::path& d) { Send('-', 'd', d.string()); }
+void Janitor::TrackNetns(std::string_view name) { Send('+', 'n', name); }
+void Janitor::ForgetNetns(std::string_view name) { Send('-', 'n', name); }
 
 }  // namespace sealfs::it

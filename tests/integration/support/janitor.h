@@ -1,9 +1,10 @@
 // Death-safe teardown. The Janitor is a detached helper process that learns, over a pipe,
-// which child processes, FUSE mounts and temporary directories the test process owns. When
-// the pipe closes with entries still registered (the test process crashed, was killed by a
-// ctest timeout, or skipped its own teardown), it unmounts those mounts, kills those
-// processes and removes those directories. Normal RAII teardown forgets each entry after
-// undoing it, so in a healthy run the Janitor has nothing to do.
+// which child processes, FUSE mounts, temporary directories and network namespaces the test
+// process owns. When the pipe closes with entries still registered (the test process
+// crashed, was killed by a ctest timeout, or skipped its own teardown), it unmounts those
+// mounts, kills those processes, removes those directories and deletes those namespaces. Normal
+// RAII teardown forgets each entry after undoing it, so in a healthy run the Janitor has nothing to
+// do.
 #pragma once
 
 #include <sys/types.h>
@@ -24,6 +25,9 @@ class Janitor {
   void ForgetMount(const std::filesystem::path& mountpoint);
   void TrackDir(const std::filesystem::path& dir);
   void ForgetDir(const std::filesystem::path& dir);
+  // A network namespace made with `ip netns add`.
+  void TrackNetns(std::string_view name);
+  void ForgetNetns(std::string_view name);
 
  private:
   Janitor();

@@ -31,9 +31,12 @@ LocalCluster::LocalCluster(ClusterOptions options)
     : options_(std::move(options)), temp_(ClusterBaseDir()) {
   ClusterFile file;
   file.chunk_size = options_.chunk_size;
-  const auto ports = PickFreeLoopbackPorts(options_.servers);
+  // With the fast path, the second half of the ports are the UDP ones.
+  const auto ports = PickFreeLoopbackPorts(options_.servers * (options_.udp_fast_path ? 2 : 1));
   for (int id = 1; id <= options_.servers; ++id) {
-    file.servers.push_back({id, ports[id - 1], dir() / ("s" + std::to_string(id))});
+    file.servers.push_back(
+        {id, ports[id - 1], dir() / ("s" + std::to_string(id)),
+         options_.udp_fast_path ? ports[options_.servers + id - 1] : uint16_t{0}});
   }
   config_path_ = dir() / "cluster.toml";
   file.Write(config_path_);
@@ -41,7 +44,7 @@ LocalCluster::LocalCluster(ClusterOptions options)
     std::filesystem::create_directories(spec.data_dir);
     servers_.push_back(std::make_unique<ServerProcess>(
         spec, config_path_, dir() / ("server" + std::to_string(spec.id) + ".log"),
-        options_.log_level));
+        options_.log_level, options_.server_args[spec.id]));
   }
   StartAllServers();
 }
@@ -79,6 +82,7 @@ ServerProcess& LocalCluster::server(int id) {
 }
 
 uint16_t LocalCluster::port(int id) const { return servers_.at(id - 1)->spec().port; }
+uint16_t LocalCluster::udp_port(int id) const { return servers_.at(id - 1)->spec().udp_port; }
 
 void LocalCluster::KillServer(int id) { server(id).Kill(); }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ struct ClusterOptions {
   int servers = 3;
   std::optional<uint64_t> chunk_size;  // unset: the product default (4 MiB)
   std::string log_level = "info";
+  bool udp_fast_path = false;  // every server also answers GETATTR/LOOKUP over UDP
+  std::map<int, std::vector<std::string>> server_args;  // more arguments, by server id
   std::chrono::milliseconds ready_timeout{15000};
 };
 
@@ -56,6 +59,7 @@ class LocalCluster {
 
   int server_count() const { return static_cast<int>(servers_.size()); }
   uint16_t port(int id) const;
+  uint16_t udp_port(int id) const;  // 0 without udp_fast_path
   const std::filesystem::path& config_path() const { return config_path_; }
   const std::filesystem::path& dir() const { return temp_.path(); }
   // The tail of every server and mount log, for failure reports.

@@ -12,18 +12,25 @@
 namespace sealfs::it {
 
 ServerProcess::ServerProcess(ServerSpec spec, std::filesystem::path config,
-                             std::filesystem::path log, std::string log_level)
+                             std::filesystem::path log, std::string log_level,
+                             std::vector<std::string> extra_args)
     : spec_(std::move(spec)),
       config_(std::move(config)),
       log_(std::move(log)),
-      log_level_(std::move(log_level)) {}
+      log_level_(std::move(log_level)),
+      extra_args_(std::move(extra_args)) {}
 
 void ServerProcess::Start(std::chrono::milliseconds timeout) {
   if (process_ && process_->Running()) throw std::logic_error("server already running");
-  process_ = std::make_unique<Subprocess>(
-      std::vector<std::string>{BinaryPath("sealfs-server").string(), "--config", config_.string(),
-                               "--id", std::to_string(spec_.id), "--log-level", log_level_},
-      log_);
+  std::vector<std::string> argv = {BinaryPath("sealfs-server").string(),
+                                   "--config",
+                                   config_.string(),
+                                   "--id",
+                                   std::to_string(spec_.id),
+                                   "--log-level",
+                                   log_level_};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  process_ = std::make_unique<Subprocess>(argv, log_);
   const bool ready = PollUntil(
       [&] { return !process_->Running() || static_cast<bool>(ConnectLoopback(spec_.port)); },
       timeout);

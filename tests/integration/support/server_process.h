@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cluster_file.h"
 #include "subprocess.h"
@@ -16,7 +17,7 @@ namespace sealfs::it {
 class ServerProcess {
  public:
   ServerProcess(ServerSpec spec, std::filesystem::path config, std::filesystem::path log,
-                std::string log_level);
+                std::string log_level, std::vector<std::string> extra_args = {});
 
   // Starts the server and waits until its port accepts connections; throws (with the
   // log's tail) if it exits or is not ready within timeout.
@@ -35,6 +36,7 @@ class ServerProcess {
   std::filesystem::path config_;
   std::filesystem::path log_;
   std::string log_level_;
+  std::vector<std::string> extra_args_;
   std::unique_ptr<Subprocess> process_;
 };
 

@@ -1,0 +1,66 @@
+// XdpProgram: the UDP fast path's XDP program (bpf/sealfs_xdp.bpf.c) loaded
+// for this server, its maps pinned, attached to one network interface
+// (docs/operations.md, "The XDP fast path").
+//
+// Pins: <pin_dir>/answers (the LRU hash the server fills, XdpAnswers) and
+// <pin_dir>/counters (per-CPU array, enum sealfs_xdp_counter). An interface
+// that already has an XDP program is left alone and Attach fails.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ino.h"
+#include "sealfs_xdp.h"
+#include "status.h"
+
+struct sealfs_xdp;
+
+namespace sealfs {
+
+class XdpProgram {
+ public:
+  enum class Mode { kNative, kGeneric };
+  struct Options {
+    std::string interface;
+    Mode mode = Mode::kNative;
+    uint16_t udp_port = 0;
+    std::string pin_dir;  // normally PinDir(id)
+    uint32_t max_answers = SEALFS_XDP_DEFAULT_SIZE;
+  };
+  using Counters = std::array<uint64_t, SEALFS_XDP_COUNTERS>;
+
+  // Where server `id` pins its maps: /sys/fs/bpf/sealfs/server-<id>.
+  static std::string PinDir(ServerId id);
+
+  // A run that was killed leaves its program attached, answering from its
+  // map, which the next run would no longer keep right: this detaches every
+  // program that uses the answers map pinned in pin_dir, from every interface
+  // (of this network namespace), and removes the pins. Call it at start,
+  // before the first change is committed, with or without --xdp.
+  static void RemoveEarlierRun(const std::string& pin_dir);
+
+  // Loads, pins and attaches. On failure nothing stays loaded, pinned or
+  // attached, and the status says what failed.
+  static Result<std::unique_ptr<XdpProgram>> Attach(const Options& opts);
+  // Detaches (if the program is still the interface's), unpins the maps and
+  // removes the pin directory.
+  ~XdpProgram();
+  XdpProgram(const XdpProgram&) = delete;
+  XdpProgram& operator=(const XdpProgram&) = delete;
+
+  int answers_fd() const;
+  Result<Counters> ReadCounters() const;
+
+ private:
+  XdpProgram(sealfs_xdp* skel, int ifindex, uint32_t flags, std::string pin_dir);
+
+  sealfs_xdp* skel_;
+  int ifindex_;
+  uint32_t flags_;  // XDP_FLAGS_*_MODE
+  std::string pin_dir_;
+};
+
+}  // namespace sealfs
