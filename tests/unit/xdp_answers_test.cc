@@ -33,10 +33,15 @@ class XdpAnswersTest : public ::testing::Test {
     if (fd_ >= 0) close(fd_);
   }
 
-  // What the map holds for `key`.
+  // What the program would answer for `key` from the map: as the program
+  // does, a value whose key or check does not match is not an answer (the
+  // kernel reuses an LRU element at once, so a read racing with an update can
+  // copy a mix of two values).
   std::optional<sealfs_xdp_answer> Get(const sealfs_xdp_key& key) {
     sealfs_xdp_answer a;
     if (bpf_map_lookup_elem(fd_, &key, &a) != 0) return std::nullopt;
+    if (std::memcmp(&a.key, &key, sizeof(key)) != 0 || a.check != sealfs_xdp_answer_check(&a))
+      return std::nullopt;
     return a;
   }
   // An answer read now.
