@@ -27,6 +27,7 @@
 #include "sealfs_cache.h"
 
 #include "fuse_bpf_hook.h"
+#include "percpu_counters.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -59,18 +60,9 @@ struct {
   __type(value, struct sealfs_lease);
 } lease SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, SEALFS_CACHE_COUNTERS);
-  __type(key, __u32);
-  __type(value, __u64);
-} counters SEC(".maps");
+SEALFS_PERCPU_COUNTERS(counters, SEALFS_CACHE_COUNTERS);
 
-static __always_inline void count(__u32 counter) {
-  __u64* c = bpf_map_lookup_elem(&counters, &counter);
-  /* Atomic: the program runs with migration, not preemption, disabled. */
-  if (c) __sync_fetch_and_add(c, 1);
-}
+static __always_inline void count(__u32 counter) { sealfs_count(&counters, counter); }
 
 /* Counts why the request goes to the daemon, and lets it go there. */
 static __always_inline int forward(__u32 counter) {

@@ -32,6 +32,8 @@
 
 #include "sealfs_xdp.h"
 
+#include "percpu_counters.h"
+
 char LICENSE[] SEC("license") = "GPL";
 
 /* The UDP port requests are sent to, host byte order; set before load. */
@@ -47,18 +49,9 @@ struct {
   __type(value, struct sealfs_xdp_answer);
 } answers SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, SEALFS_XDP_COUNTERS);
-  __type(key, __u32);
-  __type(value, __u64);
-} counters SEC(".maps");
+SEALFS_PERCPU_COUNTERS(counters, SEALFS_XDP_COUNTERS);
 
-static __always_inline void count(__u32 counter) {
-  __u64* c = bpf_map_lookup_elem(&counters, &counter);
-  /* Atomic: the program runs with migration, not always preemption, disabled. */
-  if (c) __sync_fetch_and_add(c, 1);
-}
+static __always_inline void count(__u32 counter) { sealfs_count(&counters, counter); }
 
 /* Counts why the packet is not answered, and lets it go up the stack. */
 static __always_inline int pass(__u32 counter) {
