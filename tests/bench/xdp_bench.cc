@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
       for (Target& t : targets) {
         t.asker = std::make_unique<it::UdpAsker>(
             it::NetnsPair::kServerAddress, cluster.udp_port(t.server),
-            it::UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)));
+            UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)));
         Run(t, 100);  // warm up; fills server 1's answer
         t.lat = Latencies();
         t.seconds = 0;

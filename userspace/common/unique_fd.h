@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace sealfs::it {
+namespace sealfs {
 
 class UniqueFd {
  public:
@@ -35,4 +35,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace sealfs::it
+}  // namespace sealfs
