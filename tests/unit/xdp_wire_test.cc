@@ -109,6 +109,40 @@ TEST(XdpWireTest, PayloadsAndReplies) {
   EXPECT_EQ(reply.generation, 42u);
   EXPECT_EQ(std::memcmp(&reply.key, &req.key, sizeof(req.key)), 0);
   EXPECT_EQ(std::memcmp(&reply.payload, &a, sizeof(a)), 0);
+
+  // The client's side: the payloads back into the TCP protocol's answers.
+  EXPECT_EQ(XdpAttr(a), attr);
+  Entry back = XdpEntry(e);
+  EXPECT_EQ(back.ino, 11u);
+  EXPECT_EQ(back.mode, 0100600u);
+  EXPECT_EQ(back.has_attr, 1);
+  EXPECT_EQ(back.attr, attr);
+}
+
+TEST(XdpWireTest, AReplyMatchesOnlyItsRequest) {
+  const sealfs_xdp_msg req = XdpRequest(*XdpLookupKey(5, "name"), 77);
+  const sealfs_xdp_msg reply = XdpReply(req, XdpAnswer(req.key, 1, ENOENT, {}));
+  Result<sealfs_xdp_msg> parsed = XdpParseReply(Bytes(reply), req);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->status, ENOENT);
+
+  std::vector<std::function<void(sealfs_xdp_msg&)>> edits = {
+      [](sealfs_xdp_msg& m) { m.magic ^= 1; },        [](sealfs_xdp_msg& m) { m.version = 2; },
+      [](sealfs_xdp_msg& m) { m.flags = 0; },  // the request itself, looped back
+      [](sealfs_xdp_msg& m) { m.request_id = 78; },   [](sealfs_xdp_msg& m) { m.key.ino = 6; },
+      [](sealfs_xdp_msg& m) { m.key.name[0] = 'N'; },
+  };
+  for (size_t i = 0; i < edits.size(); ++i) {
+    sealfs_xdp_msg m = reply;
+    edits[i](m);
+    EXPECT_FALSE(XdpParseReply(Bytes(m), req).ok()) << "edit " << i;
+  }
+  std::vector<uint8_t> bytes = Bytes(reply);
+  bytes.pop_back();
+  EXPECT_FALSE(XdpParseReply(bytes, req).ok()) << "short";
+  bytes.push_back(0);
+  bytes.push_back(0);
+  EXPECT_FALSE(XdpParseReply(bytes, req).ok()) << "long";
 }
 
 TEST(XdpWireTest, TheCheckCoversEveryByte) {

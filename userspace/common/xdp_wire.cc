@@ -55,6 +55,21 @@ sealfs_xdp_attr ToXdp(const Attr& a) {
   return {a.ino,    a.mode, a.nlink,    a.uid,      a.gid,      a.size,
           a.blocks, a.rdev, a.atime_ns, a.mtime_ns, a.ctime_ns, a.parent};
 }
+
+Attr FromXdp(const sealfs_xdp_attr& a) {
+  return {.ino = a.ino,
+          .mode = a.mode,
+          .nlink = a.nlink,
+          .uid = a.uid,
+          .gid = a.gid,
+          .size = a.size,
+          .blocks = a.blocks,
+          .rdev = a.rdev,
+          .atime_ns = a.atime_ns,
+          .mtime_ns = a.mtime_ns,
+          .ctime_ns = a.ctime_ns,
+          .parent = a.parent};
+}
 }  // namespace
 
 Result<sealfs_xdp_msg> XdpParseRequest(std::span<const uint8_t> datagram) {
@@ -66,6 +81,18 @@ Result<sealfs_xdp_msg> XdpParseRequest(std::span<const uint8_t> datagram) {
   if (msg.flags != 0 || msg.status != 0 || msg.generation != 0)
     return Status::Error(EINVAL, "not a request");
   if (!KeyIsCanonical(msg.key)) return Status::Error(EINVAL, "bad key");
+  return msg;
+}
+
+Result<sealfs_xdp_msg> XdpParseReply(std::span<const uint8_t> datagram,
+                                     const sealfs_xdp_msg& request) {
+  sealfs_xdp_msg msg;
+  if (datagram.size() != sizeof(msg)) return Status::Error(EINVAL, "wrong length");
+  std::memcpy(&msg, datagram.data(), sizeof(msg));
+  if (msg.magic != request.magic || msg.version != request.version ||
+      msg.flags != SEALFS_XDP_FLAG_REPLY || msg.request_id != request.request_id ||
+      std::memcmp(&msg.key, &request.key, sizeof(msg.key)) != 0)
+    return Status::Error(EINVAL, "not the reply to this request");
   return msg;
 }
 
@@ -82,6 +109,15 @@ sealfs_xdp_payload XdpPayload(const Entry& entry) {
   p.entry.has_attr = entry.has_attr;
   p.entry.attr = ToXdp(entry.attr);
   return p;
+}
+
+Attr XdpAttr(const sealfs_xdp_payload& payload) { return FromXdp(payload.attr); }
+
+Entry XdpEntry(const sealfs_xdp_payload& payload) {
+  return {.ino = payload.entry.ino,
+          .mode = payload.entry.mode,
+          .has_attr = payload.entry.has_attr,
+          .attr = FromXdp(payload.entry.attr)};
 }
 
 sealfs_xdp_msg XdpReply(const sealfs_xdp_msg& request, const sealfs_xdp_answer& answer) {

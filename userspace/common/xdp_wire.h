@@ -31,9 +31,18 @@ sealfs_xdp_msg XdpRequest(const sealfs_xdp_key& key, uint64_t request_id);
 // zero (bpf/sealfs_xdp.h). EINVAL otherwise; the payload is not looked at.
 Result<sealfs_xdp_msg> XdpParseRequest(std::span<const uint8_t> datagram);
 
-// The TCP protocol's GETATTR and LOOKUP answers as a payload.
+// The reply to `request` in `datagram` (a whole UDP payload) if it is one:
+// exactly the size of a message, flagged as a reply, echoing the request's
+// magic, version, request id and key. EINVAL otherwise (a datagram that
+// answers something else, or nothing: the caller ignores it).
+Result<sealfs_xdp_msg> XdpParseReply(std::span<const uint8_t> datagram,
+                                     const sealfs_xdp_msg& request);
+
+// The TCP protocol's GETATTR and LOOKUP answers as a payload, and back.
 sealfs_xdp_payload XdpPayload(const Attr& attr);
 sealfs_xdp_payload XdpPayload(const Entry& entry);
+Attr XdpAttr(const sealfs_xdp_payload& payload);
+Entry XdpEntry(const sealfs_xdp_payload& payload);
 
 // The reply to `request` from `answer` (whose key is the request's).
 sealfs_xdp_msg XdpReply(const sealfs_xdp_msg& request, const sealfs_xdp_answer& answer);
