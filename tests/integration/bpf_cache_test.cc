@@ -24,6 +24,7 @@
 #include "fs_test.h"
 #include "run_as.h"
 #include "syscall_assertions.h"
+#include "two_client_stress.h"
 
 namespace sealfs::it {
 namespace {
@@ -211,90 +212,10 @@ TEST_F(BpfCacheTest, AKilledClientDelaysOthersByOneLeaseAtMost) {
 }
 
 // Two mounts: A changes, B checks after each change returns that it sees
-// exactly the model's state, over SEALFS_STRESS_OPS operations (default
-// 100,000: changes and checked stats together).
+// exactly the model's state (two_client_stress.h).
 TEST_F(BpfCacheTest, RandomizedTwoClientStressFindsNoStaleAnswer) {
-  long total = 100000;
-  if (const char* env = std::getenv("SEALFS_STRESS_OPS")) total = std::atol(env);
-  constexpr int kNames = 24;
-  const std::vector<std::filesystem::path> dirs = {"", "d0", "d1"};
-  for (const auto& d : dirs) {
-    if (!d.empty()) {
-      ASSERT_OK(::mkdir((a_ / d).c_str(), 0755));
-    }
-  }
-  struct File {
-    mode_t mode = 0644;
-    off_t size = 0;
-  };
-  std::map<std::filesystem::path, File> model;  // relative path -> expected state
-  std::mt19937_64 rng(20261122);
-  auto pick_path = [&] {
-    return dirs[rng() % dirs.size()] / ("n" + std::to_string(rng() % kNames));
-  };
-  auto check = [&](const std::filesystem::path& rel) {
-    struct stat st;
-    int rc = ::stat((b_ / rel).c_str(), &st);
-    auto it = model.find(rel);
-    if (it == model.end()) {
-      EXPECT_EQ(rc, -1) << rel << " still visible on B after it was removed on A";
-      return rc == -1;
-    }
-    EXPECT_EQ(rc, 0) << rel << " not visible on B: " << std::strerror(errno);
-    if (rc != 0) return false;
-    EXPECT_EQ(st.st_mode & 07777, it->second.mode) << rel;
-    EXPECT_EQ(st.st_size, it->second.size) << rel;
-    return (st.st_mode & 07777) == it->second.mode && st.st_size == it->second.size;
-  };
-  long ops = 0;
-  while (ops < total) {
-    std::filesystem::path p = pick_path(), q = pick_path();
-    bool exists = model.contains(p);
-    switch (rng() % 5) {
-      case 0: {  // create or rewrite, then close
-        off_t size = static_cast<off_t>(rng() % 3000);
-        WriteFile(a_ / p, std::string(static_cast<size_t>(size), 's'));
-        File& f = model[p];
-        f.size = size;
-        break;
-      }
-      case 1:  // unlink
-        if (!exists) continue;
-        ASSERT_OK(::unlink((a_ / p).c_str()));
-        model.erase(p);
-        break;
-      case 2:  // rename, maybe over another file
-        if (!exists || p == q) continue;
-        ASSERT_OK(::rename((a_ / p).c_str(), (a_ / q).c_str()));
-        model[q] = model[p];
-        model.erase(p);
-        break;
-      case 3: {  // chmod
-        if (!exists) continue;
-        mode_t mode = std::array<mode_t, 4>{0600, 0640, 0644, 0755}[rng() % 4];
-        ASSERT_OK(::chmod((a_ / p).c_str(), mode));
-        model[p].mode = mode;
-        break;
-      }
-      case 4: {  // write in place, then close
-        if (!exists) continue;
-        int fd = ::open((a_ / p).c_str(), O_WRONLY);
-        ASSERT_GE(fd, 0) << p << ": " << std::strerror(errno);
-        off_t off = static_cast<off_t>(rng() % 4000);
-        ASSERT_EQ(::pwrite(fd, "w", 1, off), 1);
-        ASSERT_OK(::close(fd));
-        model[p].size = std::max(model[p].size, off + 1);
-        break;
-      }
-    }
-    ++ops;
-    // The changed names, and others B may have cached, checked on B.
-    for (int i = 0; i < 9; ++i) {
-      ++ops;
-      if (!check(i == 0 ? p : i == 1 ? q : pick_path()))
-        FAIL() << "stale answer on B after " << ops << " operations";
-    }
-  }
+  const long ops = RunTwoClientStress(a_, b_, {.operations = StressOperations()});
+  if (HasFatalFailure()) return;
   Counters b = ReadStats(b_);
   EXPECT_GT(b.lookup_hit + b.getattr_hit, 0u) << "B never answered from its cache";
   std::printf(

@@ -2,12 +2,18 @@
 
 #include <cstring>
 
+#include "xdp_wire.h"
+
 namespace sealfs {
 
-ClusterClient::ClusterClient(ClusterConfig config, std::chrono::milliseconds timeout)
+ClusterClient::ClusterClient(ClusterConfig config, std::chrono::milliseconds timeout,
+                             std::chrono::microseconds udp_timeout)
     : config_(std::move(config)), placement_(config_) {
-  for (const ServerInfo& s : config_.servers)
+  for (const ServerInfo& s : config_.servers) {
     channels_[s.id] = std::make_unique<RpcChannel>(s, config_.version, timeout);
+    if (s.udp_port && udp_timeout.count() > 0)
+      udp_[s.id] = std::make_unique<UdpFastPath>(s, udp_timeout);
+  }
 }
 
 ClusterClient::~ClusterClient() = default;
@@ -26,6 +32,38 @@ Status ClusterClient::PingAll() {
     }
   }
   return Status::Ok();
+}
+
+bool ClusterClient::AskUdp(const sealfs_xdp_key& key, Status* status, sealfs_xdp_payload* payload) {
+  auto it = udp_.find(HomeOf(key.ino));
+  if (it == udp_.end()) return false;
+  std::optional<sealfs_xdp_msg> reply = it->second->Ask(key);
+  if (!reply) return false;
+  *status = reply->status ? Status::Error(reply->status) : Status::Ok();
+  *payload = reply->payload;
+  return true;
+}
+
+Status ClusterClient::Getattr(Ino ino, Attr* attr) {
+  Status s;
+  sealfs_xdp_payload payload;
+  if (AskUdp(XdpGetattrKey(ino), &s, &payload)) {
+    if (s.ok()) *attr = XdpAttr(payload);
+    return s;
+  }
+  InoReq req{ino};
+  return Meta(Op::kGetattr, ino, req, attr, true);
+}
+
+Status ClusterClient::Lookup(LookupReq& req, Entry* entry) {
+  Status s;
+  sealfs_xdp_payload payload;
+  Result<sealfs_xdp_key> key = XdpLookupKey(req.parent, req.name);
+  if (key.ok() && AskUdp(*key, &s, &payload)) {
+    if (s.ok()) *entry = XdpEntry(payload);
+    return s;
+  }
+  return Meta(Op::kLookup, req.parent, req, entry, true);
 }
 
 Status ClusterClient::Read(Ino ino, uint64_t offset, std::span<uint8_t> out) {

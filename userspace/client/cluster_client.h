@@ -1,6 +1,8 @@
 // ClusterClient: a client's view of the cluster. It routes each operation to
 // the server that owns it (placement.h) over one multiplexed channel per
-// server, and splits reads and writes at chunk borders.
+// server, and splits reads and writes at chunk borders. GETATTR and LOOKUP go
+// as UDP datagrams to a server that has a udp_port (udp_fast_path.h), and
+// over TCP when no answer comes in time or the name does not fit.
 #pragma once
 
 #include <map>
@@ -12,12 +14,16 @@
 #include "placement.h"
 #include "rpc_channel.h"
 #include "status.h"
+#include "udp_fast_path.h"
 
 namespace sealfs {
 
 class ClusterClient {
  public:
-  ClusterClient(ClusterConfig config, std::chrono::milliseconds timeout);
+  // `udp_timeout`: how long a GETATTR or LOOKUP waits for a UDP answer
+  // before it asks over TCP; zero: never over UDP.
+  ClusterClient(ClusterConfig config, std::chrono::milliseconds timeout,
+                std::chrono::microseconds udp_timeout = {});
   ~ClusterClient();
 
   // Checks that every server answers; the error names the first that does not.
@@ -34,6 +40,11 @@ class ClusterClient {
     return ch->Call(op, req, resp, idempotent);
   }
 
+  // GETATTR and LOOKUP, over UDP when the home server has a udp_port and
+  // answers in time, else over TCP: the same answers either way.
+  Status Getattr(Ino ino, Attr* attr);
+  Status Lookup(LookupReq& req, Entry* entry);
+
   // Reads [offset, offset + out.size()) of a file; holes read as zeros.
   Status Read(Ino ino, uint64_t offset, std::span<uint8_t> out);
 
@@ -49,10 +60,14 @@ class ClusterClient {
 
  private:
   RpcChannel* Channel(ServerId id);
+  // The UDP answer to `key` from its home server, if one came: true and
+  // *status (0 or the server's errno) and *payload set. False: ask over TCP.
+  bool AskUdp(const sealfs_xdp_key& key, Status* status, sealfs_xdp_payload* payload);
 
   ClusterConfig config_;
   Placement placement_;
   std::map<ServerId, std::unique_ptr<RpcChannel>> channels_;
+  std::map<ServerId, std::unique_ptr<UdpFastPath>> udp_;  // servers with a udp_port
 };
 
 }  // namespace sealfs

@@ -70,9 +70,9 @@ void FuseFs::ReplyAttr(fuse_req_t req, Attr a) {
   fuse_reply_attr(req, &st, AttrTimeout());
 }
 
-template <class CachingReq, class PlainReq, class Resp>
-Status FuseFs::CachingCall(Op caching_op, CachingReq& cq, Op plain_op, PlainReq& pq, Ino owner,
-                           Resp* resp, bool* cacheable) {
+template <class CachingReq, class Resp, class PlainCall>
+Status FuseFs::CachingCall(Op caching_op, CachingReq& cq, Ino owner, Resp* resp, bool* cacheable,
+                           PlainCall plain) {
   *cacheable = false;
   if (cache_ && sessions_->Open(HomeOf(owner))) {
     Status s = client_->Meta(caching_op, owner, cq, resp, true);
@@ -82,7 +82,7 @@ Status FuseFs::CachingCall(Op caching_op, CachingReq& cq, Op plain_op, PlainReq&
     }
     sessions_->Lost(HomeOf(owner));
   }
-  return client_->Meta(plain_op, owner, pq, resp, true);
+  return plain();
 }
 
 bool FuseFs::HasPendingSize(Ino ino) {
@@ -93,11 +93,10 @@ bool FuseFs::HasPendingSize(Ino ino) {
 
 Status FuseFs::FillAttr(Entry* e, bool* cacheable) {
   if (e->has_attr) return Status::Ok();
-  InoReq q{e->ino};
   CachingInoReq cq{.client = sessions_ ? sessions_->client_id() : 0, .ino = e->ino};
   bool attr_cacheable = false;
-  if (Status s =
-          CachingCall(Op::kGetattrCaching, cq, Op::kGetattr, q, e->ino, &e->attr, &attr_cacheable);
+  if (Status s = CachingCall(Op::kGetattrCaching, cq, e->ino, &e->attr, &attr_cacheable,
+                             [&] { return client_->Getattr(e->ino, &e->attr); });
       !s.ok())
     return s;
   *cacheable = *cacheable && attr_cacheable;
@@ -129,7 +128,8 @@ void FuseFs::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   uint64_t token = cache_ ? cache_->BeginFill() : 0;
   Entry e;
   bool cacheable = false;
-  Status s = CachingCall(Op::kLookupCaching, cq, Op::kLookup, q, q.parent, &e, &cacheable);
+  Status s = CachingCall(Op::kLookupCaching, cq, q.parent, &e, &cacheable,
+                         [&] { return client_->Lookup(q, &e); });
   if (s.ok()) s = FillAttr(&e, &cacheable);
   if (!s.ok()) return ReplyStatus(req, s);
   fuse_entry_param p = EntryParam(e);
@@ -138,12 +138,12 @@ void FuseFs::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void FuseFs::Getattr(fuse_req_t req, fuse_ino_t ino) {
-  InoReq q{ToServer(ino)};
-  CachingInoReq cq{.client = sessions_ ? sessions_->client_id() : 0, .ino = q.ino};
+  CachingInoReq cq{.client = sessions_ ? sessions_->client_id() : 0, .ino = ToServer(ino)};
   uint64_t token = cache_ ? cache_->BeginFill() : 0;
   Attr a;
   bool cacheable = false;
-  if (Status s = CachingCall(Op::kGetattrCaching, cq, Op::kGetattr, q, q.ino, &a, &cacheable);
+  if (Status s = CachingCall(Op::kGetattrCaching, cq, cq.ino, &a, &cacheable,
+                             [&] { return client_->Getattr(cq.ino, &a); });
       !s.ok())
     return ReplyStatus(req, s);
   if (cacheable && !HasPendingSize(a.ino)) cache_->FillAttr(token, ino, ToStat(a));
@@ -347,9 +347,7 @@ void FuseFs::Open(fuse_req_t req, fuse_ino_t fino, fuse_file_info* fi) {
       return ReplyStatus(req, s);
   } else {
     // Close-to-open: fetch fresh attributes.
-    InoReq q{ino};
-    if (Status s = client_->Meta(Op::kGetattr, ino, q, &a, true); !s.ok())
-      return ReplyStatus(req, s);
+    if (Status s = client_->Getattr(ino, &a); !s.ok()) return ReplyStatus(req, s);
   }
   if (S_ISDIR(a.mode)) return (void)fuse_reply_err(req, EISDIR);
   // If the kernel may hold other attributes than these (another client

@@ -72,10 +72,11 @@ class FuseFs {
   void ReplyAttr(fuse_req_t req, Attr a);
   Status FillAttr(Entry* e, bool* cacheable);
   // Sends the caching form of a read when the owner's cache session is open
-  // (*cacheable is then true on success), the plain form otherwise.
-  template <class CachingReq, class PlainReq, class Resp>
-  Status CachingCall(Op caching_op, CachingReq& cq, Op plain_op, PlainReq& pq, Ino owner,
-                     Resp* resp, bool* cacheable);
+  // (*cacheable is then true on success), else returns plain(), the plain
+  // form (which may go over UDP).
+  template <class CachingReq, class Resp, class PlainCall>
+  Status CachingCall(Op caching_op, CachingReq& cq, Ino owner, Resp* resp, bool* cacheable,
+                     PlainCall plain);
   // Pending writes of this mount change what would be answered about `ino`.
   bool HasPendingSize(Ino ino);
   void OverlayPendingWrites(Attr* a);

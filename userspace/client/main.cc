@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> fuse_opts;
   bool foreground = false;
   int timeout_ms = 3000;
+  unsigned udp_timeout_us = 20000;
   unsigned read_ahead_kb = 4096;
   MountOptions opts;
   std::string bpf = "off";
@@ -166,6 +167,10 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", timeout_ms,
                  "a request without a reply in this time fails with EIO")
       ->check(CLI::Range(100, 600000));
+  app.add_option("--udp-timeout-us", udp_timeout_us,
+                 "GETATTR and LOOKUP to a server with a udp_port go over UDP first and over "
+                 "TCP when no answer comes within this many microseconds (0: always TCP)")
+      ->check(CLI::Range(0u, 10000000u));
   app.add_option("--attr-timeout", opts.attr_timeout,
                  "seconds the kernel may cache attributes and entries (0 = always ask)")
       ->check(CLI::Range(0.0, 3600.0));
@@ -263,7 +268,7 @@ int main(int argc, char** argv) {
   }
   int rc = fuse_daemonize(foreground);
   if (rc == 0) {
-    ClusterClient client(*config, timeout);
+    ClusterClient client(*config, timeout, std::chrono::microseconds(udp_timeout_us));
     fs.set_client(&client);
     // Threads start here, after the fork.
     std::unique_ptr<KernelCache> kernel_cache;
