@@ -13,6 +13,8 @@
 #include <map>
 #include <memory>
 
+#include "unique_fd.h"
+
 namespace sealfs {
 namespace {
 
@@ -20,22 +22,6 @@ Status Errno(const std::string& what) {
   int e = errno;
   return Status::Error(e, fmt::format("{}: {}", what, std::strerror(e)));
 }
-
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 int64_t Blocks(int fd) {
   struct stat st {};
@@ -95,8 +81,8 @@ std::string ChunkStore::ChunkPath(Ino ino, uint64_t chunk) const {
 
 Result<size_t> ChunkStore::Read(Ino ino, uint64_t chunk, uint32_t offset,
                                 std::span<uint8_t> out) const {
-  Fd fd(::open(ChunkPath(ino, chunk).c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.ok()) {
+  UniqueFd fd(::open(ChunkPath(ino, chunk).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     if (errno == ENOENT) return size_t{0};
     return Errno("open chunk");
   }
@@ -123,8 +109,8 @@ Result<int64_t> ChunkStore::Write(Ino ino, uint64_t chunk, uint32_t offset, std:
       return Errno("mkdir chunk dir");
     raw = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   }
-  Fd fd(raw);
-  if (!fd.ok()) return Errno("open chunk");
+  UniqueFd fd(raw);
+  if (!fd) return Errno("open chunk");
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return Errno("stat chunk");
   int64_t before = st.st_blocks;
@@ -149,11 +135,11 @@ Status ChunkStore::Sync(Ino ino) {
   Status result;
   std::string dir = InodeDir(ino);
   ListChunks(dir, [&](uint64_t, const std::string& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.ok() && ::fdatasync(fd.get()) != 0 && result.ok()) result = Errno("fdatasync " + path);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd && ::fdatasync(fd.get()) != 0 && result.ok()) result = Errno("fdatasync " + path);
   });
-  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (d.ok()) ::fsync(d.get());
+  UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d) ::fsync(d.get());
   return result;
 }
 
