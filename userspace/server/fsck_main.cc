@@ -15,7 +15,10 @@ using namespace sealfs;
 namespace {
 
 // Opens every member's stores; the servers must be stopped (LevelDB's lock).
-int CheckStopped(const ClusterConfig& config, const std::string& config_path, bool repair) {
+// With `repair`, removes what killed --xdp servers left, looking for server N's
+// pins in <xdp_pin_root>/server-N.
+int CheckStopped(const ClusterConfig& config, const std::string& config_path, bool repair,
+                 const std::string& xdp_pin_root) {
   std::map<ServerId, ServerStores> stores;
   for (const ServerInfo& s : config.servers) {
     if (s.data_dir.empty()) {
@@ -36,7 +39,7 @@ int CheckStopped(const ClusterConfig& config, const std::string& config_path, bo
     stores[s.id] = ServerStores{std::move(*meta), std::move(*chunks)};
     // A killed --xdp server's program would go on answering what the repair
     // changes (only on this machine's interfaces; docs/operations.md).
-    if (repair) XdpProgram::RemoveEarlierRun(XdpProgram::PinDir(s.id));
+    if (repair) XdpProgram::RemoveEarlierRun(XdpProgram::PinDir(s.id, xdp_pin_root));
   }
   Result<Fsck::Report> r = CheckStoppedCluster(config, &stores, repair, &std::cout);
   if (!r.ok()) {
@@ -80,7 +83,7 @@ int main(int argc, char** argv) {
       "reported); if none answers, the servers' data_dirs are read directly; if only some answer, "
       "it names the others and exits with 2.\n"
       "Exit status: 0 consistent (or fully repaired), 1 problems found, 2 could not check."};
-  std::string config_path;
+  std::string config_path, xdp_pin_root = XdpProgram::kDefaultPinRoot;
   bool repair = false, online = false, offline = false;
   int settle_ms = 2000, timeout_ms = 10000;
   app.add_option("-c,--config", config_path, "cluster file (TOML)")->required();
@@ -93,6 +96,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 600000));
   app.add_option("--timeout-ms", timeout_ms, "online: timeout of each request to a server")
       ->check(CLI::Range(100, 600000));
+  app.add_option("--xdp-pin-root", xdp_pin_root,
+                 "repair: look for the pins of server N's XDP program in DIR/server-N (for "
+                 "servers started with --xdp-pin-dir DIR/server-N)")
+      ->type_name("DIR")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   (void)SetupLogging("sealfs-fsck", "warn");
 
@@ -101,7 +109,7 @@ int main(int argc, char** argv) {
     std::cerr << "sealfs-fsck: " << config.status().message() << "\n";
     return 2;
   }
-  if (offline) return CheckStopped(*config, config_path, repair);
+  if (offline) return CheckStopped(*config, config_path, repair, xdp_pin_root);
   if (online && repair) {
     std::cerr << "sealfs-fsck: stop the cluster first: sealfs-fsck --repair works on stopped "
                  "servers; online mode only reports\n";
@@ -111,7 +119,7 @@ int main(int argc, char** argv) {
   RpcSource source(*config, std::chrono::milliseconds(timeout_ms));
   std::vector<std::pair<ServerId, Status>> down = source.Ping();
   if (down.size() == config->servers.size() && !online)
-    return CheckStopped(*config, config_path, repair);
+    return CheckStopped(*config, config_path, repair, xdp_pin_root);
   if (!down.empty()) {
     std::set<ServerId> up, silent;
     for (const ServerInfo& s : config->servers) up.insert(s.id);

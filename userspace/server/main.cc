@@ -26,14 +26,14 @@ namespace {
 constexpr char kCacheSessionsSeen[] = "cache_sessions_seen";
 
 // The XDP fast path on `interface` ("native" or "generic" `mode`), or null
-// when it cannot run: then one line says why.
+// when it cannot run: then one line says why. Its maps are pinned in `pin_dir`.
 std::unique_ptr<XdpProgram> StartXdp(const ServerInfo& me, const std::string& interface,
-                                     const std::string& mode) {
+                                     const std::string& mode, const std::string& pin_dir) {
   XdpProgram::Options opts{
       .interface = interface,
       .mode = mode == "generic" ? XdpProgram::Mode::kGeneric : XdpProgram::Mode::kNative,
       .udp_port = me.udp_port,
-      .pin_dir = XdpProgram::PinDir(me.id)};
+      .pin_dir = pin_dir};
   Result<std::unique_ptr<XdpProgram>> attached = XdpProgram::Attach(opts);
   if (!attached.ok()) {
     spdlog::error("XDP fast path: {}; GETATTR and LOOKUP datagrams are answered in user space",
@@ -67,12 +67,16 @@ int main(int argc, char** argv) {
   app.add_option("--peer-timeout-ms", timeout_ms, "timeout for calls to other servers")
       ->check(CLI::Range(100, 600000));
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error");
-  std::string xdp_interface, xdp_mode = "native";
+  std::string xdp_interface, xdp_mode = "native", xdp_pin_dir;
   app.add_option("--xdp", xdp_interface,
                  "answer GETATTR/LOOKUP datagrams with an XDP program on this interface "
                  "(needs udp_port in the cluster file)");
   app.add_option("--xdp-mode", xdp_mode, "how the XDP program is attached: native or generic")
       ->check(CLI::IsMember({"native", "generic"}));
+  app.add_option("--xdp-pin-dir", xdp_pin_dir,
+                 "where the XDP program's maps are pinned, and where those a killed earlier run "
+                 "left are looked for (default: /sys/fs/bpf/sealfs/server-<id>)")
+      ->type_name("DIR");
   CLI11_PARSE(app, argc, argv);
 
   if (Status s = SetupLogging("sealfs-server", log_level); !s.ok()) {
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
     spdlog::error("--xdp needs a udp_port for server {} in {}", id, config_path);
     return 2;
   }
+  if (xdp_pin_dir.empty()) xdp_pin_dir = XdpProgram::PinDir(me->id);
   if (data_dir.empty()) data_dir = me->data_dir;
   if (data_dir.empty()) {
     spdlog::error("server {} has no data_dir in {} and no --data-dir was given", id, config_path);
@@ -150,9 +155,9 @@ int main(int argc, char** argv) {
   // The UDP fast path: answers carry generations, and every commit deletes
   // the answers it changes before it is acknowledged. Without the XDP program
   // every datagram is answered in user space.
-  XdpProgram::RemoveEarlierRun(XdpProgram::PinDir(me->id));
+  XdpProgram::RemoveEarlierRun(xdp_pin_dir);
   std::unique_ptr<XdpProgram> xdp;
-  if (!xdp_interface.empty()) xdp = StartXdp(*me, xdp_interface, xdp_mode);
+  if (!xdp_interface.empty()) xdp = StartXdp(*me, xdp_interface, xdp_mode, xdp_pin_dir);
   std::optional<XdpAnswers> xdp_answers;
   if (me->udp_port) xdp_answers.emplace(xdp ? xdp->answers_fd() : -1);
   store->SetCommitObserver([&cache, &xdp_answers](const MetaStore::Batch& b) {

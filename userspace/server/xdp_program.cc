@@ -58,8 +58,8 @@ int DetachProgram(int ifindex, uint32_t mode, int prog_fd) {
 
 }  // namespace
 
-std::string XdpProgram::PinDir(ServerId id) {
-  return fmt::format("/sys/fs/bpf/sealfs/server-{}", id);
+std::string XdpProgram::PinDir(ServerId id, const std::string& root) {
+  return fmt::format("{}/server-{}", root, id);
 }
 
 void XdpProgram::RemoveEarlierRun(const std::string& pin_dir) {

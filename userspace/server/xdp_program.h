@@ -32,8 +32,10 @@ class XdpProgram {
   };
   using Counters = std::array<uint64_t, SEALFS_XDP_COUNTERS>;
 
-  // Where server `id` pins its maps: /sys/fs/bpf/sealfs/server-<id>.
-  static std::string PinDir(ServerId id);
+  // Where servers pin their maps unless told otherwise (--xdp-pin-dir).
+  static constexpr char kDefaultPinRoot[] = "/sys/fs/bpf/sealfs";
+  // Where server `id` pins its maps by default: <root>/server-<id>.
+  static std::string PinDir(ServerId id, const std::string& root = kDefaultPinRoot);
 
   // A run that was killed leaves its program attached, answering from its
   // map, which the next run would no longer keep right: this detaches every
