@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "unique_fd.h"
+#include "netns.h"
 
 namespace sealfs::it {
 
@@ -18,32 +18,14 @@ class NetnsPair {
 
   // Throws (having removed whatever it made) if a step fails.
   NetnsPair();
-  ~NetnsPair();
-  NetnsPair(const NetnsPair&) = delete;
-  NetnsPair& operator=(const NetnsPair&) = delete;
 
-  const std::string& server_ns() const { return server_ns_; }
-  const std::string& client_ns() const { return client_ns_; }
+  const std::string& server_ns() const { return server_ns_.name(); }
+  const std::string& client_ns() const { return client_ns_.name(); }
   const std::string& server_if() const { return server_if_; }
 
  private:
-  void Remove();
-
-  std::string server_ns_, client_ns_, server_if_, client_if_;
-};
-
-// Moves the calling thread into the named network namespace (ip netns) until
-// destruction; children it starts meanwhile are born there, sockets it opens
-// stay there.
-class InNetns {
- public:
-  explicit InNetns(const std::string& ns);
-  ~InNetns();
-  InNetns(const InNetns&) = delete;
-  InNetns& operator=(const InNetns&) = delete;
-
- private:
-  UniqueFd original_;
+  Netns server_ns_, client_ns_;
+  std::string server_if_;
 };
 
 }  // namespace sealfs::it
