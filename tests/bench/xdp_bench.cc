@@ -25,7 +25,6 @@
 #include <vector>
 
 #include "ino.h"
-#include "janitor.h"
 #include "latency.h"
 #include "local_cluster.h"
 #include "netns_pair.h"
@@ -103,9 +102,6 @@ int main(int argc, char** argv) {
   try {
     it::NetnsPair net;
     it::InNetns in_server_ns(net.server_ns());
-    // Removed at exit if server 1 is not stopped cleanly (it unpins then).
-    const fs::path pins = "/sys/fs/bpf/sealfs/server-1";
-    it::Janitor::Get().TrackDir(pins);
     it::LocalCluster cluster(
         {.servers = 2,
          .log_level = "warn",
@@ -151,7 +147,6 @@ int main(int argc, char** argv) {
                ms[0].OpsPerSecond() / ms[1].OpsPerSecond(), ms[0].p50_us / ms[1].p50_us,
                ms[0].p99_us / ms[1].p99_us);
     if (cluster.StopServer(1) != 0) fmt::print(stderr, "sealfs-xdpbench: server 1 failed\n");
-    if (!fs::exists(pins)) it::Janitor::Get().ForgetDir(pins);
   } catch (const std::exception& e) {
     fmt::print(stderr, "sealfs-xdpbench: {}\n", e.what());
     return 1;

@@ -242,7 +242,8 @@ TEST_F(FsckTest, OnlineCheckFindsAnInodeDeletedBehindTheServersBacks) {
 TEST_F(FsckTest, NamesAServerThatDoesNotAnswer) {
   auto& cluster = StartCluster();
   cluster.StopServer(2);
-  const std::string name = "server 2 (127.0.0.1:" + std::to_string(cluster.port(2)) + ")";
+  const std::string name =
+      "server 2 (" + cluster.address(2) + ":" + std::to_string(cluster.port(2)) + ")";
   for (const std::vector<std::string>& options :
        {std::vector<std::string>{"--online"}, std::vector<std::string>{}}) {
     const auto fsck = cluster.Fsck(false, options);

@@ -17,8 +17,8 @@
 
 #include "file_util.h"
 #include "fs_test.h"
-#include "loopback.h"
 #include "syscall_assertions.h"
+#include "tcp.h"
 
 namespace sealfs::it {
 namespace {
@@ -183,20 +183,20 @@ TEST_F(ServerFailureTest, GarbageOnServerPortsDoesNotHarmTheMount) {
   std::vector<UniqueFd> idle;        // half-sent frames that stay open
   for (int id = 1; id <= cluster.server_count(); ++id) {
     SCOPED_TRACE("server " + std::to_string(id));
-    auto random = ConnectLoopback(cluster.port(id));
+    auto random = ConnectTcp(cluster.address(id), cluster.port(id));
     ASSERT_TRUE(random);
     const auto junk = RandomBytes(rng, 64 * 1024);
     ::send(random.get(), junk.data(), junk.size(), MSG_NOSIGNAL);
     must_close.push_back(std::move(random));
 
-    auto huge = ConnectLoopback(cluster.port(id));
+    auto huge = ConnectTcp(cluster.address(id), cluster.port(id));
     ASSERT_TRUE(huge);
     const auto header = FrameHeader(/*opcode=*/15, /*payload_len=*/0xFFFFFFF0u);
     ::send(huge.get(), header.data(), header.size(), MSG_NOSIGNAL);
     ::send(huge.get(), junk.data(), 1000, MSG_NOSIGNAL);
     must_close.push_back(std::move(huge));
 
-    auto half = ConnectLoopback(cluster.port(id));
+    auto half = ConnectTcp(cluster.address(id), cluster.port(id));
     ASSERT_TRUE(half);
     ::send(half.get(), header.data(), 10, MSG_NOSIGNAL);
     idle.push_back(std::move(half));

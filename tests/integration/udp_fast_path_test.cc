@@ -1,5 +1,6 @@
-// The UDP fast path answered by the servers themselves (no XDP program):
-// GETATTR and LOOKUP datagrams on loopback give the answers the mount sees,
+// The UDP fast path answered by the servers themselves (no XDP program; with
+// SEALFS_TEST_XDP, their programs answer the hot requests):
+// GETATTR and LOOKUP datagrams give the answers the mount sees,
 // right after every change, and anything that is not an exactly valid
 // request gets no answer. And the mount's side: a mount asks over UDP, never
 // takes a stray datagram for an answer, and asks over TCP when UDP goes
@@ -43,7 +44,8 @@ class UdpFastPathTest : public ClusterTest {
   // Asks the server that holds `key`'s answer (the home of its inode or
   // directory), as a client does.
   sealfs_xdp_msg Ask(const sealfs_xdp_key& key) {
-    return UdpAsker("127.0.0.1", cluster().udp_port(HomeOf(key.ino))).Ask(key);
+    return UdpAsker(cluster().address(HomeOf(key.ino)), cluster().udp_port(HomeOf(key.ino)))
+        .Ask(key);
   }
   sealfs_xdp_msg Getattr(const std::filesystem::path& p) {
     return Ask(XdpGetattrKey(Stat(p).st_ino));
@@ -85,7 +87,9 @@ TEST_F(UdpFastPathTest, AnswersWhatTheMountSees) {
   EXPECT_EQ(Lookup(mnt_ / "d", "missing").status, ENOENT);
   // Asked of a server that is not the inode's home: an error, as over TCP.
   ServerId other = HomeOf(f.st_ino) == 1 ? 2 : 1;
-  EXPECT_NE(UdpAsker("127.0.0.1", cluster().udp_port(other)).Ask(XdpGetattrKey(f.st_ino)).status,
+  EXPECT_NE(UdpAsker(cluster().address(other), cluster().udp_port(other))
+                .Ask(XdpGetattrKey(f.st_ino))
+                .status,
             0);
 }
 
@@ -114,7 +118,7 @@ TEST_F(UdpFastPathTest, EveryChangeIsSeenAtOnce) {
 TEST_F(UdpFastPathTest, OnlyExactlyValidRequestsAreAnswered) {
   WriteFile(mnt_ / "f", "x");
   const sealfs_xdp_key key = XdpGetattrKey(Stat(mnt_ / "f").st_ino);
-  UdpAsker asker("127.0.0.1", cluster().udp_port(HomeOf(key.ino)));
+  UdpAsker asker(cluster().address(HomeOf(key.ino)), cluster().udp_port(HomeOf(key.ino)));
   const sealfs_xdp_msg good = XdpRequest(key, 1);
   auto bytes = [](const sealfs_xdp_msg& m) {
     const auto* p = reinterpret_cast<const uint8_t*>(&m);
@@ -273,7 +277,9 @@ TEST_F(XdpFallbackTest, WithoutTheProgramUserSpaceAnswers) {
   const std::string logs = cluster().LogTails();
   EXPECT_NE(logs.find("XDP fast path: no network interface no-such-if0"), std::string::npos)
       << logs;
-  EXPECT_EQ(UdpAsker("127.0.0.1", cluster().udp_port(1)).Ask(XdpGetattrKey(MakeIno(1, 1))).status,
+  EXPECT_EQ(UdpAsker(cluster().address(1), cluster().udp_port(1))
+                .Ask(XdpGetattrKey(MakeIno(1, 1)))
+                .status,
             0);
 }
 

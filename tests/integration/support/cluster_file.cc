@@ -13,7 +13,7 @@ void ClusterFile::Write(const std::filesystem::path& path) const {
   for (const auto& s : servers) {
     out << "\n[[server]]\n"
         << "id = " << s.id << "\n"
-        << "address = \"127.0.0.1\"\n"
+        << "address = \"" << s.address << "\"\n"
         << "port = " << s.port << "\n"
         << (s.udp_port ? "udp_port = " + std::to_string(s.udp_port) + "\n" : "") << "data_dir = \""
         << s.data_dir.string() << "\"\n";

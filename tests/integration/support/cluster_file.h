@@ -4,12 +4,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace sealfs::it {
 
 struct ServerSpec {
   int id = 0;
+  std::string address = "127.0.0.1";  // IPv4, dotted
   uint16_t port = 0;
   std::filesystem::path data_dir;
   uint16_t udp_port = 0;  // 0: none (no UDP fast path)

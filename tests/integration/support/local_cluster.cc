@@ -1,12 +1,15 @@
 #include "local_cluster.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
 #include "binaries.h"
 #include "log_tail.h"
-#include "loopback.h"
+#include "tcp.h"
 
 namespace sealfs::it {
 namespace {
@@ -25,27 +28,53 @@ std::filesystem::path ClusterBaseDir() {
   return std::filesystem::temp_directory_path();
 }
 
+// "<pid>-<n>" for the n-th cluster of this process: names its namespaces and pin directory.
+std::string NextClusterTag() {
+  static std::atomic<int> clusters{0};
+  return std::to_string(::getpid()) + "-" + std::to_string(++clusters);
+}
+
 }  // namespace
 
 LocalCluster::LocalCluster(ClusterOptions options)
-    : options_(std::move(options)), temp_(ClusterBaseDir()) {
+    : options_(std::move(options)),
+      xdp_mode_(XdpModeFromEnv()),
+      tag_(NextClusterTag()),
+      temp_(ClusterBaseDir()),
+      xdp_pins_(tag_) {
+  if (xdp_mode_) {
+    options_.udp_fast_path = true;  // --xdp needs a udp_port
+    net_ = std::make_unique<ClusterNet>(tag_, options_.servers, *xdp_mode_);
+  }
   ClusterFile file;
   file.chunk_size = options_.chunk_size;
-  // With the fast path, the second half of the ports are the UDP ones.
+  // With the fast path, the second half of the ports are the UDP ones. In XDP mode every
+  // server has its namespace's ports to itself; ports free on loopback do as well as any.
   const auto ports = PickFreeLoopbackPorts(options_.servers * (options_.udp_fast_path ? 2 : 1));
   for (int id = 1; id <= options_.servers; ++id) {
     file.servers.push_back(
-        {id, ports[id - 1], dir() / ("s" + std::to_string(id)),
-         options_.udp_fast_path ? ports[options_.servers + id - 1] : uint16_t{0}});
+        {.id = id,
+         .address = net_ ? ClusterNet::ServerAddress(id) : "127.0.0.1",
+         .port = ports[id - 1],
+         .data_dir = dir() / ("s" + std::to_string(id)),
+         .udp_port = options_.udp_fast_path ? ports[options_.servers + id - 1] : uint16_t{0}});
   }
   config_path_ = dir() / "cluster.toml";
   file.Write(config_path_);
   for (const auto& spec : file.servers) {
     std::filesystem::create_directories(spec.data_dir);
+    std::vector<std::string> args = {"--xdp-pin-dir", xdp_pin_dir(spec.id).string()};
+    if (net_) {
+      const auto xdp_args = net_->ServerXdpArgs();
+      args.insert(args.end(), xdp_args.begin(), xdp_args.end());
+    }
+    const auto& more = options_.server_args[spec.id];
+    args.insert(args.end(), more.begin(), more.end());
     servers_.push_back(std::make_unique<ServerProcess>(
         spec, config_path_, dir() / ("server" + std::to_string(spec.id) + ".log"),
-        options_.log_level, options_.server_args[spec.id]));
+        options_.log_level, std::move(args), net_ ? net_->server_ns(spec.id) : ""));
   }
+  if (net_) in_client_ns_ = std::make_unique<InNetns>(net_->client_ns());
   StartAllServers();
 }
 
@@ -81,6 +110,9 @@ ServerProcess& LocalCluster::server(int id) {
   return *servers_[id - 1];
 }
 
+const std::string& LocalCluster::address(int id) const {
+  return servers_.at(id - 1)->spec().address;
+}
 uint16_t LocalCluster::port(int id) const { return servers_.at(id - 1)->spec().port; }
 uint16_t LocalCluster::udp_port(int id) const { return servers_.at(id - 1)->spec().udp_port; }
 
@@ -88,7 +120,15 @@ void LocalCluster::KillServer(int id) { server(id).Kill(); }
 
 ExitStatus LocalCluster::StopServer(int id) { return server(id).Stop(kStopTimeout); }
 
-void LocalCluster::StartServer(int id) { server(id).Start(options_.ready_timeout); }
+void LocalCluster::StartServer(int id) {
+  server(id).Start(options_.ready_timeout);
+  // The server pins its maps only once its program is attached, and before it listens.
+  if (xdp_mode_ && !std::filesystem::exists(xdp_pin_dir(id) / "answers")) {
+    throw std::runtime_error("sealfs-server " + std::to_string(id) + " runs without its XDP " +
+                             "program (SEALFS_TEST_XDP=" + XdpModeName(*xdp_mode_) + ")\n" +
+                             LogTail(server(id).log(), 50));
+  }
+}
 
 void LocalCluster::RestartServer(int id) {
   StopServer(id);
@@ -113,8 +153,15 @@ void LocalCluster::UnmountAll() {
 
 CommandResult LocalCluster::Fsck(bool repair, const std::vector<std::string>& options) {
   std::vector<std::string> argv = {BinaryPath("sealfs-fsck").string(), "--config",
-                                   config_path_.string()};
-  if (repair) argv.push_back("--repair");
+                                   config_path_.string(), "--xdp-pin-root",
+                                   xdp_pins_.path().string()};
+  if (repair) {
+    argv.push_back("--repair");
+    // sealfs-fsck detaches killed servers' programs only in its own network namespace.
+    for (int id = 1; net_ && id <= server_count(); ++id) {
+      if (!server(id).Running()) net_->DetachXdp(id);
+    }
+  }
   argv.insert(argv.end(), options.begin(), options.end());
   return RunCommand(argv, kFsckTimeout);
 }

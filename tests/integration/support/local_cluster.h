@@ -1,6 +1,13 @@
-// A sealfs cluster on loopback for one test: a temp dir holding the cluster file, each
-// server's data dir and every log; real sealfs-server processes; any number of real FUSE
-// mounts. Destruction unmounts every mount, kills every server and removes the temp dir.
+// A sealfs cluster for one test: a temp dir holding the cluster file, each server's data dir
+// and every log; real sealfs-server processes; any number of real FUSE mounts. Destruction
+// unmounts every mount, kills every server and removes the temp dir and the servers' XDP pins.
+//
+// Normally every server listens on 127.0.0.1. With SEALFS_TEST_XDP=generic|native (root
+// only) the cluster has a network of its own (ClusterNet): every server runs in its own
+// network namespace with a udp_port and its XDP program in that mode on its veth, and the
+// thread that builds the cluster moves into the client namespace until the cluster is
+// destroyed, so the mounts, processes and threads it starts meanwhile reach the servers
+// through the veths. Build and destroy a cluster on the same thread.
 #pragma once
 
 #include <chrono>
@@ -13,10 +20,12 @@
 #include <vector>
 
 #include "cluster_file.h"
+#include "cluster_net.h"
 #include "fuse_mount.h"
 #include "server_process.h"
 #include "subprocess.h"
 #include "temp_dir.h"
+#include "xdp_pin_root.h"
 
 namespace sealfs::it {
 
@@ -26,7 +35,8 @@ struct ClusterOptions {
   int servers = 3;
   std::optional<uint64_t> chunk_size;  // unset: the product default (4 MiB)
   std::string log_level = "info";
-  bool udp_fast_path = false;  // every server also answers GETATTR/LOOKUP over UDP
+  bool udp_fast_path = false;  // every server also answers GETATTR/LOOKUP over UDP (always
+                               // with SEALFS_TEST_XDP)
   std::map<int, std::vector<std::string>> server_args;  // more arguments, by server id
   std::chrono::milliseconds ready_timeout{15000};
 };
@@ -58,8 +68,13 @@ class LocalCluster {
   CommandResult Fsck(bool repair = false, const std::vector<std::string>& options = {});
 
   int server_count() const { return static_cast<int>(servers_.size()); }
+  const std::string& address(int id) const;  // IPv4, dotted
   uint16_t port(int id) const;
   uint16_t udp_port(int id) const;  // 0 without udp_fast_path
+  // Where server id pins its XDP maps (--xdp-pin-dir).
+  std::filesystem::path xdp_pin_dir(int id) const { return xdp_pins_.ServerDir(id); }
+  // The mode of every server's XDP program (SEALFS_TEST_XDP), or nullopt on loopback.
+  std::optional<XdpMode> xdp_mode() const { return xdp_mode_; }
   const std::filesystem::path& config_path() const { return config_path_; }
   const std::filesystem::path& dir() const { return temp_.path(); }
   // The tail of every server and mount log, for failure reports.
@@ -69,7 +84,12 @@ class LocalCluster {
   ServerProcess& server(int id);
 
   ClusterOptions options_;
+  std::optional<XdpMode> xdp_mode_;
+  std::string tag_;  // "<pid>-<n>": this cluster's, unique on the machine
   TempDir temp_;
+  XdpPinRoot xdp_pins_;
+  std::unique_ptr<ClusterNet> net_;        // XDP mode only
+  std::unique_ptr<InNetns> in_client_ns_;  // XDP mode only; left before net_ goes
   std::filesystem::path config_path_;
   std::vector<std::unique_ptr<ServerProcess>> servers_;
   std::vector<std::unique_ptr<FuseMount>> mounts_;

@@ -2,23 +2,26 @@
 
 #include <signal.h>
 
+#include <optional>
 #include <stdexcept>
 
 #include "binaries.h"
 #include "log_tail.h"
-#include "loopback.h"
+#include "netns.h"
 #include "poll_until.h"
+#include "tcp.h"
 
 namespace sealfs::it {
 
 ServerProcess::ServerProcess(ServerSpec spec, std::filesystem::path config,
                              std::filesystem::path log, std::string log_level,
-                             std::vector<std::string> extra_args)
+                             std::vector<std::string> extra_args, std::string netns)
     : spec_(std::move(spec)),
       config_(std::move(config)),
       log_(std::move(log)),
       log_level_(std::move(log_level)),
-      extra_args_(std::move(extra_args)) {}
+      extra_args_(std::move(extra_args)),
+      netns_(std::move(netns)) {}
 
 void ServerProcess::Start(std::chrono::milliseconds timeout) {
   if (process_ && process_->Running()) throw std::logic_error("server already running");
@@ -30,9 +33,15 @@ void ServerProcess::Start(std::chrono::milliseconds timeout) {
                                    "--log-level",
                                    log_level_};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
-  process_ = std::make_unique<Subprocess>(argv, log_);
+  {
+    std::optional<InNetns> in_netns;
+    if (!netns_.empty()) in_netns.emplace(netns_);
+    process_ = std::make_unique<Subprocess>(argv, log_);
+  }
   const bool ready = PollUntil(
-      [&] { return !process_->Running() || static_cast<bool>(ConnectLoopback(spec_.port)); },
+      [&] {
+        return !process_->Running() || static_cast<bool>(ConnectTcp(spec_.address, spec_.port));
+      },
       timeout);
   if (!process_->Running()) {
     throw std::runtime_error("sealfs-server " + std::to_string(spec_.id) + " exited with status " +
@@ -40,8 +49,8 @@ void ServerProcess::Start(std::chrono::milliseconds timeout) {
                              LogTail(log_, 50));
   }
   if (!ready) {
-    throw std::runtime_error("sealfs-server " + std::to_string(spec_.id) +
-                             " not accepting on port " + std::to_string(spec_.port) + " after " +
+    throw std::runtime_error("sealfs-server " + std::to_string(spec_.id) + " not accepting on " +
+                             spec_.address + ":" + std::to_string(spec_.port) + " after " +
                              std::to_string(timeout.count()) + " ms\n" + LogTail(log_, 50));
   }
 }

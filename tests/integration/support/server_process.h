@@ -1,5 +1,6 @@
 // One sealfs-server child process: start and wait until its port accepts, kill -9,
-// stop with SIGTERM, start again on the same data directory.
+// stop with SIGTERM, start again on the same data directory. It runs in the network namespace
+// it is given (ip netns), or in that of the thread that starts it.
 #pragma once
 
 #include <chrono>
@@ -17,10 +18,12 @@ namespace sealfs::it {
 class ServerProcess {
  public:
   ServerProcess(ServerSpec spec, std::filesystem::path config, std::filesystem::path log,
-                std::string log_level, std::vector<std::string> extra_args = {});
+                std::string log_level, std::vector<std::string> extra_args = {},
+                std::string netns = {});
 
-  // Starts the server and waits until its port accepts connections; throws (with the
-  // log's tail) if it exits or is not ready within timeout.
+  // Starts the server and waits until its address and port accept connections from the
+  // calling thread's network namespace; throws (with the log's tail) if it exits or is not
+  // ready within timeout.
   void Start(std::chrono::milliseconds timeout);
   // SIGKILL and reap.
   void Kill();
@@ -37,6 +40,7 @@ class ServerProcess {
   std::filesystem::path log_;
   std::string log_level_;
   std::vector<std::string> extra_args_;
+  std::string netns_;  // empty: the starting thread's
   std::unique_ptr<Subprocess> process_;
 };
 

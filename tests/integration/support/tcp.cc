@@ -1,4 +1,4 @@
-#include "loopback.h"
+#include "tcp.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -39,10 +39,12 @@ std::vector<uint16_t> PickFreeLoopbackPorts(int count) {
   return ports;
 }
 
-UniqueFd ConnectLoopback(uint16_t port) {
+UniqueFd ConnectTcp(const std::string& address, uint16_t port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return {};
   sockaddr_in addr = LoopbackAddress(port);
+  if (::inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1)
+    throw std::invalid_argument("not an IPv4 address: " + address);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return {};
   return fd;
 }
