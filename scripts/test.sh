@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole sealfs test suite: installs what it needs, builds, runs the
-# unit and integration tests, runs them again built with AddressSanitizer and
-# UndefinedBehaviorSanitizer, runs the kernel VM tests (vm-test/test-suite: the
-# FUSE BPF hook on the project's patched kernel in QEMU; the kernel build is
-# cached under ${SEALFS_CACHE:-~/.cache/sealfs}), and, beside the sanitizer and
-# VM tests, the integration suite in the VM with every mount using --bpf.
+# unit and integration tests, the integration tests once more with the servers'
+# XDP fast path on (SEALFS_TEST_XDP=native), runs the unit and integration tests
+# again built with AddressSanitizer and UndefinedBehaviorSanitizer, runs the
+# kernel VM tests (vm-test/test-suite: the FUSE BPF hook on the project's
+# patched kernel in QEMU; the kernel build is cached under
+# ${SEALFS_CACHE:-~/.cache/sealfs}), and, beside the XDP, sanitizer and VM
+# tests, the integration suite in the VM with every mount using --bpf.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,6 +55,13 @@ SEALFS_TEST_MOUNT_ARGS=--bpf setsid "$vm_src/tests/vm/run-integration.sh" --time
   >"$vm_bpf_log" 2>&1 &
 vm_bpf_pid=$!
 trap 'kill -- "-$vm_bpf_pid" 2>/dev/null || true' EXIT
+
+# The release build's integration suite again with the XDP fast path on: every cluster in
+# network namespaces of its own, every server with its XDP program in native mode on its
+# veth (SEALFS_TEST_XDP=generic runs it in generic mode). Only here, not in the sanitizer
+# build, to keep the time down; it overlaps the VM run started above.
+echo "=== sealfs: integration tests in $REPO/build with the XDP fast path (native mode)"
+SEALFS_TEST_XDP=native ctest --test-dir "$REPO/build" --output-on-failure -L integration
 
 run_suite "$REPO/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEALFS_SANITIZE=ON
 
