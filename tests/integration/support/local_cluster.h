@@ -69,6 +69,8 @@ class LocalCluster {
 
   int server_count() const { return static_cast<int>(servers_.size()); }
   const std::string& address(int id) const;  // IPv4, dotted
+  // The network namespace (ip netns) server id runs in; empty on loopback.
+  const std::string& server_netns(int id) const { return servers_.at(id - 1)->netns(); }
   uint16_t port(int id) const;
   uint16_t udp_port(int id) const;  // 0 without udp_fast_path
   // Where server id pins its XDP maps (--xdp-pin-dir).

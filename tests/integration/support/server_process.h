@@ -33,6 +33,7 @@ class ServerProcess {
 
   const ServerSpec& spec() const { return spec_; }
   const std::filesystem::path& log() const { return log_; }
+  const std::string& netns() const { return netns_; }  // empty: the starting thread's
 
  private:
   ServerSpec spec_;

@@ -35,7 +35,7 @@ UdpRelay::UdpRelay(const std::string& server_address, uint16_t server_port, Mode
       back_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)),
       stop_(::eventfd(0, EFD_CLOEXEC)) {
   if (!front_ || !back_ || !stop_) Fail("socket");
-  sockaddr_in local = Ipv4("127.0.0.1", 0);
+  sockaddr_in local = Ipv4(server_address, 0);
   if (::bind(front_.get(), reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) Fail("bind");
   socklen_t len = sizeof(local);
   if (::getsockname(front_.get(), reinterpret_cast<sockaddr*>(&local), &len) != 0)

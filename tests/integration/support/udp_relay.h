@@ -23,8 +23,9 @@ class UdpRelay {
  public:
   enum class Mode { kForward, kDrop, kDecoysFirst };
 
-  // Listens on 127.0.0.1 (an ephemeral port) and forwards to
-  // server_address:server_port (IPv4).
+  // Listens on server_address (IPv4; an ephemeral port), where a mount
+  // given the relay's port asks, and forwards to server_address:server_port.
+  // Make it in the server's network namespace (LocalCluster::server_netns).
   UdpRelay(const std::string& server_address, uint16_t server_port, Mode mode);
   ~UdpRelay();
   UdpRelay(const UdpRelay&) = delete;
@@ -41,7 +42,7 @@ class UdpRelay {
   void SendToClient(const sockaddr_in& client, const void* data, size_t n);
 
   const Mode mode_;
-  UniqueFd front_;  // the clients' side, bound to 127.0.0.1
+  UniqueFd front_;  // the clients' side
   UniqueFd back_;   // connected to the server
   UniqueFd stop_;   // eventfd: written by the destructor
   uint16_t port_ = 0;
