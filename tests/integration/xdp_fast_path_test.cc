@@ -6,7 +6,6 @@
 // at once; SIGTERM detaches the program and removes its pins, and the
 // program a killed run left is removed by the next start or by
 // sealfs-fsck --repair. Needs root.
-#include <bpf/bpf.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,13 +14,13 @@
 #include <memory>
 #include <string>
 
-#include "bpf_pins.h"
 #include "cluster_net.h"
 #include "file_util.h"
 #include "fs_test.h"
 #include "netns_pair.h"
 #include "subprocess.h"
 #include "udp_asker.h"
+#include "xdp_counters.h"
 #include "xdp_wire.h"
 
 namespace sealfs::it {
@@ -75,13 +74,7 @@ class XdpFastPathTest : public ClusterTest {
     return askers_.at(HomeOf(key.ino) - 1)->Ask(key);
   }
 
-  Counters ReadCounters() {
-    UniqueFd fd(bpf_obj_get((pin_dir_ / "counters").c_str()));
-    if (!fd) throw std::runtime_error("no pinned counters under " + pin_dir_.string());
-    Result<std::vector<uint64_t>> c = SumPerCpuCounters(fd.get(), SEALFS_XDP_COUNTERS);
-    if (!c.ok()) throw std::runtime_error(c.status().ToString());
-    return *c;
-  }
+  Counters ReadCounters() { return ReadXdpCounters(pin_dir_); }
 
   // A new directory under the mount whose inode lives on server `home`.
   std::filesystem::path DirOn(int home) {

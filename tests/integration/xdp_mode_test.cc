@@ -1,17 +1,18 @@
 // The suite's XDP mode (SEALFS_TEST_XDP=generic|native, support/cluster_net.h) does what it
 // says: every server of a cluster has its XDP program attached in that mode, on the
-// interface a mount's traffic to it goes through. Skipped without SEALFS_TEST_XDP.
-#include <bpf/bpf.h>
+// interface a mount's traffic to it goes through, and the program answers the mount's hot
+// GETATTR and LOOKUP datagrams. Skipped without SEALFS_TEST_XDP.
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
 
-#include "bpf_pins.h"
+#include "binaries.h"
 #include "cluster_net.h"
 #include "file_util.h"
 #include "fs_test.h"
 #include "sealfs_xdp.h"
-#include "unique_fd.h"
+#include "xdp_counters.h"
 
 namespace sealfs::it {
 namespace {
@@ -24,14 +25,12 @@ class XdpModeTest : public ClusterTest {
     if (!XdpModeFromEnv()) GTEST_SKIP() << "SEALFS_TEST_XDP is not set";
   }
 
-  // The frames server id's program has seen so far.
-  uint64_t FramesSeen(int id) {
-    const std::filesystem::path pin = cluster().xdp_pin_dir(id) / "counters";
-    UniqueFd fd(bpf_obj_get(pin.c_str()));
-    if (!fd) throw std::runtime_error("no pinned counters at " + pin.string());
-    Result<std::vector<uint64_t>> c = SumPerCpuCounters(fd.get(), SEALFS_XDP_COUNTERS);
-    if (!c.ok()) throw std::runtime_error(c.status().ToString());
-    return (*c)[SEALFS_XDP_RECEIVED];
+  // Counter `which` (enum sealfs_xdp_counter) of every server's program, summed.
+  uint64_t Total(sealfs_xdp_counter which) {
+    uint64_t sum = 0;
+    for (int id = 1; id <= cluster().server_count(); ++id)
+      sum += ReadXdpCounters(cluster().xdp_pin_dir(id))[which];
+    return sum;
   }
 };
 
@@ -46,15 +45,30 @@ TEST_F(XdpModeTest, EveryServersProgramSeesTheMountsTraffic) {
     ++attached_count;
   EXPECT_EQ(attached_count, cluster.server_count()) << "servers logging \"" << attached << "\"";
   std::vector<uint64_t> before;
-  for (int id = 1; id <= cluster.server_count(); ++id) before.push_back(FramesSeen(id));
+  for (int id = 1; id <= cluster.server_count(); ++id)
+    before.push_back(ReadXdpCounters(cluster.xdp_pin_dir(id))[SEALFS_XDP_RECEIVED]);
   // 64 chunks of 64 KiB: every server holds some of them.
   auto& mount = cluster.AddMount();
   WriteFile(mount.path() / "f", std::string(64 * kSmallChunkSize, 'x'));
   EXPECT_EQ(ReadFile(mount.path() / "f").size(), 64 * kSmallChunkSize);
   for (int id = 1; id <= cluster.server_count(); ++id) {
     SCOPED_TRACE("server " + std::to_string(id));
-    EXPECT_GT(FramesSeen(id), before[id - 1]);
+    EXPECT_GT(ReadXdpCounters(cluster.xdp_pin_dir(id))[SEALFS_XDP_RECEIVED], before[id - 1]);
   }
+}
+
+TEST_F(XdpModeTest, TheProgramsAnswerTheMountsHotLookups) {
+  for (const std::string& arg : ExtraMountArgs()) {
+    if (arg.starts_with("--bpf")) GTEST_SKIP() << "mounts with " << arg << " ask over TCP only";
+  }
+  auto& cluster = StartCluster();
+  // No attribute cache: every stat reaches the mount, which asks over UDP.
+  const std::filesystem::path mnt = cluster.AddMount({.attr_timeout = 0}).path();
+  std::filesystem::create_directory(mnt / "d");
+  WriteFile(mnt / "d" / "f", "hello");
+  const uint64_t hits = Total(SEALFS_XDP_HIT);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(Stat(mnt / "d" / "f").st_size, 5);
+  EXPECT_GE(Total(SEALFS_XDP_HIT) - hits, 20u) << "one GETATTR or LOOKUP per stat at least";
 }
 
 }  // namespace
