@@ -122,7 +122,7 @@ ExitStatus LocalCluster::StopServer(int id) { return server(id).Stop(kStopTimeou
 
 void LocalCluster::StartServer(int id) {
   server(id).Start(options_.ready_timeout);
-  // The server pins its maps only once its program is attached, and before it listens.
+  // A server keeps its pins only if its program attached, and pins before it listens.
   if (xdp_mode_ && !std::filesystem::exists(xdp_pin_dir(id) / "answers")) {
     throw std::runtime_error("sealfs-server " + std::to_string(id) + " runs without its XDP " +
                              "program (SEALFS_TEST_XDP=" + XdpModeName(*xdp_mode_) + ")\n" +
