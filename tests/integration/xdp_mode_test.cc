@@ -12,6 +12,7 @@
 #include "file_util.h"
 #include "fs_test.h"
 #include "sealfs_xdp.h"
+#include "two_client_stress.h"
 #include "xdp_counters.h"
 
 namespace sealfs::it {
@@ -69,6 +70,26 @@ TEST_F(XdpModeTest, TheProgramsAnswerTheMountsHotLookups) {
   const uint64_t hits = Total(SEALFS_XDP_HIT);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(Stat(mnt / "d" / "f").st_size, 5);
   EXPECT_GE(Total(SEALFS_XDP_HIT) - hits, 20u) << "one GETATTR or LOOKUP per stat at least";
+}
+
+// One mount changes, the other stats after each change returns, its kernel
+// caching nothing, over at least 100,000 operations (two_client_stress.h):
+// the answers the programs give it are never older than the last
+// acknowledged change.
+TEST_F(XdpModeTest, TwoClientStressAnsweredByTheProgramsFindsNoStaleAnswer) {
+  for (const std::string& arg : ExtraMountArgs()) {
+    if (arg.starts_with("--bpf")) GTEST_SKIP() << "mounts with " << arg << " ask over TCP only";
+  }
+  auto& cluster = StartCluster();
+  const std::filesystem::path a = cluster.AddMount().path();
+  const std::filesystem::path b = cluster.AddMount({.attr_timeout = 0}).path();
+  const uint64_t hits = Total(SEALFS_XDP_HIT), misses = Total(SEALFS_XDP_MISS);
+  const long ops = RunTwoClientStress(a, b, {.operations = StressOperations()});
+  if (HasFatalFailure()) return;
+  const uint64_t hit = Total(SEALFS_XDP_HIT) - hits, missed = Total(SEALFS_XDP_MISS) - misses;
+  EXPECT_GT(hit, static_cast<uint64_t>(ops) / 4) << "the programs answered few of B's stats";
+  std::printf("stress: %ld operations; the programs answered %lu datagrams, missed %lu\n", ops, hit,
+              missed);
 }
 
 }  // namespace
