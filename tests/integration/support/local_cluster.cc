@@ -54,7 +54,7 @@ LocalCluster::LocalCluster(ClusterOptions options)
   for (int id = 1; id <= options_.servers; ++id) {
     file.servers.push_back(
         {.id = id,
-         .address = net_ ? ClusterNet::ServerAddress(id) : "127.0.0.1",
+         .address = net_ ? ClusterNet::ServerAddress(id) : options_.address,
          .port = ports[id - 1],
          .data_dir = dir() / ("s" + std::to_string(id)),
          .udp_port = options_.udp_fast_path ? ports[options_.servers + id - 1] : uint16_t{0}});
@@ -63,16 +63,9 @@ LocalCluster::LocalCluster(ClusterOptions options)
   file.Write(config_path_);
   for (const auto& spec : file.servers) {
     std::filesystem::create_directories(spec.data_dir);
-    std::vector<std::string> args = {"--xdp-pin-dir", xdp_pin_dir(spec.id).string()};
-    if (net_) {
-      const auto xdp_args = net_->ServerXdpArgs();
-      args.insert(args.end(), xdp_args.begin(), xdp_args.end());
-    }
-    const auto& more = options_.server_args[spec.id];
-    args.insert(args.end(), more.begin(), more.end());
     servers_.push_back(std::make_unique<ServerProcess>(
         spec, config_path_, dir() / ("server" + std::to_string(spec.id) + ".log"),
-        options_.log_level, std::move(args), net_ ? net_->server_ns(spec.id) : ""));
+        options_.log_level, ServerArgs(spec.id), net_ ? net_->server_ns(spec.id) : ""));
   }
   if (net_) in_client_ns_ = std::make_unique<InNetns>(net_->client_ns());
   StartAllServers();
@@ -136,6 +129,24 @@ void LocalCluster::RestartServer(int id) {
 }
 
 bool LocalCluster::ServerRunning(int id) { return server(id).Running(); }
+
+pid_t LocalCluster::ServerPid(int id) { return server(id).pid(); }
+
+void LocalCluster::SetServerArgs(int id, std::vector<std::string> args) {
+  options_.server_args[id] = std::move(args);
+  server(id).set_extra_args(ServerArgs(id));
+}
+
+std::vector<std::string> LocalCluster::ServerArgs(int id) const {
+  std::vector<std::string> args = {"--xdp-pin-dir", xdp_pin_dir(id).string()};
+  if (net_) {
+    const auto xdp_args = net_->ServerXdpArgs();
+    args.insert(args.end(), xdp_args.begin(), xdp_args.end());
+  }
+  if (auto more = options_.server_args.find(id); more != options_.server_args.end())
+    args.insert(args.end(), more->second.begin(), more->second.end());
+  return args;
+}
 
 void LocalCluster::StopAllServers() {
   for (int id = 1; id <= server_count(); ++id) {

@@ -38,6 +38,10 @@ struct ClusterOptions {
   bool udp_fast_path = false;  // every server also answers GETATTR/LOOKUP over UDP (always
                                // with SEALFS_TEST_XDP)
   std::map<int, std::vector<std::string>> server_args;  // more arguments, by server id
+  // Every server's address when the cluster has no network of its own: another address of
+  // the building thread's namespace than loopback makes the servers reachable from another
+  // namespace (sealfs-xdpbench).
+  std::string address = "127.0.0.1";
   std::chrono::milliseconds ready_timeout{15000};
 };
 
@@ -58,6 +62,9 @@ class LocalCluster {
   void StartServer(int id);       // on the same data dir; waits until ready
   void RestartServer(int id);     // StopServer + StartServer
   bool ServerRunning(int id);
+  pid_t ServerPid(int id);
+  // Replaces server_args[id] from the server's next start on.
+  void SetServerArgs(int id, std::vector<std::string> args);
   void StopAllServers();
   void StartAllServers();
   // Unmounts every client; Stop + fsck is the usual use.
@@ -84,6 +91,8 @@ class LocalCluster {
 
  private:
   ServerProcess& server(int id);
+  // Everything sealfs-server id is started with besides --config, --id and --log-level.
+  std::vector<std::string> ServerArgs(int id) const;
 
   ClusterOptions options_;
   std::optional<XdpMode> xdp_mode_;

@@ -12,9 +12,10 @@ std::string ProcessTag() { return std::to_string(::getpid()); }
 NetnsPair::NetnsPair()
     : server_ns_("sealfs-test-" + ProcessTag() + "-srv"),
       client_ns_("sealfs-test-" + ProcessTag() + "-cli"),
-      server_if_("sfs" + ProcessTag()) {  // at most 15 bytes: pids have at most 7 digits
+      server_if_("sfs" + ProcessTag()),  // at most 15 bytes: pids have at most 7 digits
+      client_if_("sfc" + ProcessTag()) {
   AddVethPair({server_ns_.name(), server_if_, std::string(kServerAddress) + "/24"},
-              {client_ns_.name(), "sfc" + ProcessTag(), std::string(kClientAddress) + "/24"});
+              {client_ns_.name(), client_if_, std::string(kClientAddress) + "/24"});
 }
 
 }  // namespace sealfs::it

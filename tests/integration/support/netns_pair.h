@@ -22,10 +22,11 @@ class NetnsPair {
   const std::string& server_ns() const { return server_ns_.name(); }
   const std::string& client_ns() const { return client_ns_.name(); }
   const std::string& server_if() const { return server_if_; }
+  const std::string& client_if() const { return client_if_; }
 
  private:
   Netns server_ns_, client_ns_;
-  std::string server_if_;
+  std::string server_if_, client_if_;
 };
 
 }  // namespace sealfs::it
