@@ -32,10 +32,14 @@ std::string Figure(double v, int precision) {
 
 }  // namespace
 
-Report::Report(std::string tool, std::string target)
-    : tool_(std::move(tool)), target_(std::move(target)) {}
+Report::Report(std::string tool, std::string target, bool print_rows)
+    : tool_(std::move(tool)), target_(std::move(target)), print_rows_(print_rows) {}
 
 void Report::Add(Measurement m) {
+  if (!print_rows_) {
+    measurements_.push_back(std::move(m));
+    return;
+  }
   if (measurements_.empty()) {
     fmt::print("{} on {}\n", tool_, target_);
     fmt::print("{:<12} {:<8} {:>7} {:>9} {:>9} {:>11} {:>9} {:>10} {:>10}\n", "phase", "layout",
@@ -54,10 +58,13 @@ std::string Report::JsonLines() const {
     out += fmt::format(
         "{{\"tool\":{},\"target\":{},\"phase\":{},\"layout\":{},\"threads\":{},\"ops\":{},"
         "\"bytes\":{},\"seconds\":{:.6f},\"ops_per_s\":{:.1f},\"mib_per_s\":{:.2f},"
-        "\"p50_us\":{:.2f},\"p99_us\":{:.2f}}}\n",
+        "\"p50_us\":{:.2f},\"p99_us\":{:.2f}",
         JsonString(tool_), JsonString(target_), JsonString(m.phase), JsonString(m.layout),
         m.threads, m.ops, m.bytes, m.seconds, m.OpsPerSecond(), m.MibPerSecond(), m.p50_us,
         m.p99_us);
+    for (const auto& [name, value] : m.extra)
+      out += fmt::format(",{}:{:.3f}", JsonString(name), value);
+    out += "}\n";
   }
   return out;
 }

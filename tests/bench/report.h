@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sealfs::bench {
@@ -19,6 +20,8 @@ struct Measurement {
   double seconds = 0;
   double p50_us = 0;  // per-operation latency; 0 when not measured
   double p99_us = 0;
+  // Further figures of the tool's own, by name (JSON only).
+  std::vector<std::pair<std::string, double>> extra;
 
   double OpsPerSecond() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
   double MibPerSecond() const {
@@ -29,10 +32,12 @@ struct Measurement {
 class Report {
  public:
   // `tool` names the program ("sealfs-fsbench"), `target` what it measured
-  // (a label such as "sealfs" or "local").
-  Report(std::string tool, std::string target);
+  // (a label such as "sealfs" or "local"). `print_rows`: false for a tool
+  // that prints its own table.
+  Report(std::string tool, std::string target, bool print_rows = true);
 
-  // Records a measurement and prints its table row (with the header first).
+  // Records a measurement and prints its table row (with the header first)
+  // unless told not to.
   void Add(Measurement m);
   const std::vector<Measurement>& measurements() const { return measurements_; }
 
@@ -45,6 +50,7 @@ class Report {
  private:
   std::string tool_;
   std::string target_;
+  bool print_rows_;
   std::vector<Measurement> measurements_;
 };
 
