@@ -1,152 +1,298 @@
-// sealfs-xdpbench: GETATTR over the UDP fast path answered by the XDP program
-// against the same request answered by the server in user space, in one run,
-// through the same veth pair (docs/benchmarks.md). Needs root.
+// sealfs-xdpbench: GETATTR over the UDP fast path answered by the XDP
+// program, by the server in user space and over TCP, and what the attached
+// program costs the requests it does not answer (docs/benchmarks.md). Needs
+// root and at least two CPUs.
 //
-// It makes two network namespaces of its own joined by a veth pair
-// (198.18.0.1 and .2) and starts a two-server cluster in the first: server 1
-// with --xdp in generic mode on its end of the veth (in native mode a veth
-// drops XDP_TX replies unless its peer has an XDP program too), server 2
-// without. It mounts the cluster there and makes a directory on each server.
-// From the second namespace it then sends GETATTR datagrams for them, one at
-// a time: server 1's are answered by the program (all but the first), server
-// 2's by the server. --rounds rounds of --requests each, the two targets in
-// turn; prints each target's figures and the ratios. Everything it made is
-// removed at the end, also if it dies (the integration tests' Janitor).
+// For each --xdp-mode it sets up an XdpBenchBed (two namespaces joined by a
+// veth pair, a two-server cluster in the first, server 1 with the XDP program
+// on its veth end) and measures, from the second namespace:
+//   xdp-hit      GETATTR datagrams for a directory of server 1: answered by
+//                the program from its map (filled by the warm-up)
+//   user-space   GETATTR datagrams for a directory of server 2: server 1's
+//                program, on the same interface, passes them up (another
+//                port); server 2's user-space responder answers
+//   tcp          GETATTR frames for server 2's directory on one TCP connection
+//   miss-xdp     LOOKUP datagrams, each for a new name that does not exist in
+//                server 1's directory: the program checks each, misses its
+//                map and passes it up; server 1 answers ENOENT (such answers
+//                are never put in the map)
+//   miss-no-xdp  the same requests, server 1 restarted without its program
+// each at every --inflight count. The servers (and the mount) are pinned to
+// --server-cpu, the load generator (one thread keeping that many requests
+// outstanding, closed_loop.h) to --load-cpu; each CPU's busy time (/proc/stat)
+// is read around every measurement. --rounds rounds, the targets in turn in
+// each; the figures are summed over the rounds. Everything it made is removed
+// at the end, also if it dies (the integration tests' Janitor).
 #include <fmt/format.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
-#include <cstring>
-#include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "ino.h"
-#include "latency.h"
-#include "local_cluster.h"
+#include "closed_loop.h"
+#include "cpu_usage.h"
+#include "janitor.h"
 #include "netns_pair.h"
 #include "report.h"
-#include "udp_asker.h"
+#include "tcp_getattr_requests.h"
+#include "udp_requests.h"
+#include "xdp_bench_bed.h"
 #include "xdp_wire.h"
 
 using namespace sealfs;
 using namespace sealfs::bench;
-namespace fs = std::filesystem;
 
 namespace {
 
-struct Target {
-  std::string label;
-  int server = 0;
-  Ino ino = 0;
-  std::unique_ptr<it::UdpAsker> asker;
-  Latencies lat;
-  uint64_t requests = 0;
-  double seconds = 0;
+constexpr uint64_t kWarmupRequests = 1000;  // before every measurement, not counted
+
+struct Options {
+  uint64_t requests = 50000;
+  int rounds = 5;
+  std::vector<int> inflight = {1, 32};
+  std::vector<std::string> modes = {"generic", "native"};
+  int server_cpu = 0;
+  int load_cpu = 1;
+  std::string json_path;
 };
 
-// A new directory under `mnt` whose inode lives on server `home`.
-Ino DirOn(const fs::path& mnt, int home) {
-  for (int i = 0; i < 64; ++i) {
-    const fs::path d = mnt / fmt::format("d{}_{}", home, i);
-    fs::create_directory(d);
-    struct stat st;
-    if (::stat(d.c_str(), &st) == 0 && HomeOf(st.st_ino) == home) return st.st_ino;
+// One target at one in-flight count, summed over the rounds.
+struct Figures {
+  uint64_t requests = 0;
+  double seconds = 0;
+  Latencies latencies;
+  // Busy time of the two CPUs (whatever ran there), and CPU time of the
+  // server processes and of the load generator's thread.
+  double server_cpu_seconds = 0, load_cpu_seconds = 0;
+  double servers_seconds = 0, load_generator_seconds = 0;
+  double slowest = 0, fastest = 0;  // requests/s of the slowest and fastest round
+
+  double PerSecond() const { return seconds > 0 ? static_cast<double>(requests) / seconds : 0; }
+  double CpuUsPerRequest(double cpu_seconds) const {
+    return requests ? cpu_seconds * 1e6 / static_cast<double>(requests) : 0;
   }
-  throw std::runtime_error(fmt::format("no directory landed on server {}", home));
+};
+
+struct Target {
+  std::string name;
+  std::string phase;  // of the JSON lines
+  bool xdp_attached;  // server 1 runs its program meanwhile
+  std::unique_ptr<RequestTransport> transport;
+  std::vector<Figures> by_inflight;  // indexed like Options::inflight
+};
+
+// The targets of the header comment; opens their sockets in the calling
+// thread's network namespace.
+std::vector<Target> MakeTargets(const XdpBenchBed& bed, size_t inflight_counts) {
+  const char* address = XdpBenchBed::server_address();
+  const Ino dir1 = bed.dir_on(1), dir2 = bed.dir_on(2);
+  auto getattr = [](Ino ino) {
+    return UdpAsk{.key_of = [ino](uint64_t) { return XdpGetattrKey(ino); }};
+  };
+  auto missing_name = [dir1](uint64_t id) {
+    return *XdpLookupKey(dir1, fmt::format("missing-{:016x}", id));
+  };
+  std::vector<Target> targets;
+  auto add = [&](std::string name, std::string phase, bool attached,
+                 std::unique_ptr<RequestTransport> t) {
+    targets.push_back({std::move(name), std::move(phase), attached, std::move(t),
+                       std::vector<Figures>(inflight_counts)});
+  };
+  add("xdp-hit", "getattr_udp", true,
+      std::make_unique<UdpRequests>(address, bed.udp_port(1), getattr(dir1)));
+  add("user-space", "getattr_udp", true,
+      std::make_unique<UdpRequests>(address, bed.udp_port(2), getattr(dir2)));
+  add("tcp", "getattr_tcp", true,
+      std::make_unique<TcpGetattrRequests>(address, bed.tcp_port(2), XdpBenchBed::kEpoch, dir2));
+  for (bool attached : {true, false}) {
+    add(attached ? "miss-xdp" : "miss-no-xdp", "lookup_missing_udp", attached,
+        std::make_unique<UdpRequests>(address, bed.udp_port(1),
+                                      UdpAsk{.key_of = missing_name, .status = ENOENT}));
+  }
+  return targets;
 }
 
-// `n` GETATTR requests for t.ino, one at a time; throws on a missing or
-// wrong answer.
-void Run(Target& t, int n) {
-  sealfs_xdp_msg req = XdpRequest(XdpGetattrKey(t.ino), 0);
-  const auto start = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    req.request_id = ++t.requests;
-    const auto* p = reinterpret_cast<const uint8_t*>(&req);
-    const auto t0 = Clock::now();
-    auto got = t.asker->Exchange(std::span(p, sizeof(req)), std::chrono::seconds(2));
-    t.lat.Add(Clock::now() - t0);
-    sealfs_xdp_msg reply{};
-    if (!got || got->size() != sizeof(reply))
-      throw std::runtime_error(t.label + ": no answer, or a short one");
-    std::memcpy(&reply, got->data(), sizeof(reply));
-    if (reply.request_id != req.request_id || reply.status != 0 || reply.payload.attr.ino != t.ino)
-      throw std::runtime_error(t.label + ": a wrong answer");
+double ServersCpuSeconds(const XdpBenchBed& bed) {
+  double sum = 0;
+  for (pid_t pid : bed.server_pids()) sum += ProcessCpuSeconds(pid);
+  return sum;
+}
+
+// One measurement of `t` at `inflight`, added to `*f`.
+void Measure(const XdpBenchBed& bed, Target& t, int inflight, const Options& o, Figures* f) {
+  RunClosedLoop(*t.transport, inflight, kWarmupRequests);
+  const std::vector<double> before = CpuBusySeconds();
+  const double servers_before = ServersCpuSeconds(bed), thread_before = ThreadCpuSeconds();
+  LoadResult r = RunClosedLoop(*t.transport, inflight, o.requests);
+  const double servers_after = ServersCpuSeconds(bed), thread_after = ThreadCpuSeconds();
+  const std::vector<double> after = CpuBusySeconds();
+  const double rate = static_cast<double>(r.requests) / r.seconds;
+  f->slowest = f->requests ? std::min(f->slowest, rate) : rate;
+  f->fastest = std::max(f->fastest, rate);
+  f->requests += r.requests;
+  f->seconds += r.seconds;
+  f->latencies.Merge(r.latencies);
+  f->server_cpu_seconds += after.at(o.server_cpu) - before.at(o.server_cpu);
+  f->load_cpu_seconds += after.at(o.load_cpu) - before.at(o.load_cpu);
+  f->servers_seconds += servers_after - servers_before;
+  f->load_generator_seconds += thread_after - thread_before;
+}
+
+// Every round of one mode; returns the targets with their figures.
+std::vector<Target> RunMode(const std::string& mode, const Options& o) {
+  XdpBenchBed bed(mode, o.server_cpu);
+  std::vector<Target> targets;
+  {
+    it::InNetns client(bed.client_ns());
+    targets = MakeTargets(bed, o.inflight.size());
   }
-  t.seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  for (int round = 1; round <= o.rounds; ++round) {
+    std::string line = fmt::format("{} round {}/{}, requests/s:", mode, round, o.rounds);
+    for (Target& t : targets) {
+      bed.AttachXdp(t.xdp_attached);
+      it::InNetns client(bed.client_ns());
+      PinnedToCpu pinned(o.load_cpu);
+      line += " " + t.name;
+      for (size_t i = 0; i < o.inflight.size(); ++i) {
+        Figures& f = t.by_inflight[i];
+        const uint64_t requests_before = f.requests;
+        const double seconds_before = f.seconds;
+        Measure(bed, t, o.inflight[i], o, &f);
+        line += fmt::format(" {:.0f}", static_cast<double>(f.requests - requests_before) /
+                                           (f.seconds - seconds_before));
+      }
+    }
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+  }
+  return targets;
+}
+
+void PrintTable(const std::string& mode, std::vector<Target>& targets, const Options& o) {
+  fmt::print(
+      "\n{} mode. CPU us per request: busy time of the servers' CPU ({}) and the load\n"
+      "generator's CPU ({}), whatever ran there; CPU time of the two server processes and\n"
+      "of the load generator thread.\n",
+      mode, o.server_cpu, o.load_cpu);
+  fmt::print("{:<12} {:>8} {:>10} {:>15} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}\n", "target",
+             "inflight", "requests/s", "rounds min-max", "p50 us", "p99 us", "srv CPU", "load CPU",
+             "servers", "load gen");
+  for (Target& t : targets) {
+    for (size_t i = 0; i < o.inflight.size(); ++i) {
+      Figures& f = t.by_inflight[i];
+      fmt::print(
+          "{:<12} {:>8} {:>10.0f} {:>7.0f}-{:<7.0f} {:>8.1f} {:>8.1f} {:>9.2f} {:>9.2f} "
+          "{:>9.2f} {:>9.2f}\n",
+          t.name, o.inflight[i], f.PerSecond(), f.slowest, f.fastest, f.latencies.PercentileUs(0.5),
+          f.latencies.PercentileUs(0.99), f.CpuUsPerRequest(f.server_cpu_seconds),
+          f.CpuUsPerRequest(f.load_cpu_seconds), f.CpuUsPerRequest(f.servers_seconds),
+          f.CpuUsPerRequest(f.load_generator_seconds));
+    }
+  }
+}
+
+const Target& Named(const std::vector<Target>& targets, const std::string& name) {
+  for (const Target& t : targets)
+    if (t.name == name) return t;
+  throw std::logic_error("no target " + name);
+}
+
+// "a / b" at every in-flight count: requests/s, p50 and p99.
+void PrintRatio(const std::vector<Target>& targets, const std::string& a, const std::string& b,
+                const Options& o) {
+  fmt::print("{} / {}:", a, b);
+  for (size_t i = 0; i < o.inflight.size(); ++i) {
+    // Copies: PercentileUs reorders the samples.
+    Figures fa = Named(targets, a).by_inflight[i], fb = Named(targets, b).by_inflight[i];
+    fmt::print("{} {} in flight {:.2f}x the requests/s, p50 {:.2f}x, p99 {:.2f}x", i ? ";" : "",
+               o.inflight[i], fa.PerSecond() / fb.PerSecond(),
+               fa.latencies.PercentileUs(0.5) / fb.latencies.PercentileUs(0.5),
+               fa.latencies.PercentileUs(0.99) / fb.latencies.PercentileUs(0.99));
+  }
+  fmt::print("\n");
+}
+
+// Appends every figure of the mode to --json (stdout when not given).
+std::string WriteJson(const std::string& mode, std::vector<Target>& targets, const Options& o) {
+  for (Target& t : targets) {
+    Report report("sealfs-xdpbench", fmt::format("{} ({})", t.name, mode), false);
+    for (size_t i = 0; i < o.inflight.size(); ++i) {
+      Figures& f = t.by_inflight[i];
+      report.Add(
+          {.phase = t.phase,
+           .threads = o.inflight[i],
+           .ops = f.requests,
+           .seconds = f.seconds,
+           .p50_us = f.latencies.PercentileUs(0.5),
+           .p99_us = f.latencies.PercentileUs(0.99),
+           .extra = {{"server_cpu_us_per_op", f.CpuUsPerRequest(f.server_cpu_seconds)},
+                     {"load_cpu_us_per_op", f.CpuUsPerRequest(f.load_cpu_seconds)},
+                     {"servers_us_per_op", f.CpuUsPerRequest(f.servers_seconds)},
+                     {"load_generator_us_per_op", f.CpuUsPerRequest(f.load_generator_seconds)},
+                     {"slowest_round_ops_per_s", f.slowest},
+                     {"fastest_round_ops_per_s", f.fastest}}});
+    }
+    if (std::string err = report.WriteJson(o.json_path); !err.empty()) return err;
+  }
+  return "";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "sealfs-xdpbench: GETATTR over UDP answered by the XDP program and by the server, "
-      "through one veth pair"};
-  int requests = 20000, rounds = 5;
-  std::string json_path;
-  app.add_option("--requests", requests, "requests per target and round")
-      ->check(CLI::Range(1, 10000000));
-  app.add_option("--rounds", rounds, "rounds; each runs both targets in turn")
+      "sealfs-xdpbench: GETATTR answered by the XDP program, by the server over UDP and over "
+      "TCP, and the program's cost to requests it misses, through a veth pair (needs root)"};
+  Options o;
+  app.add_option("--requests", o.requests, "requests per target, in-flight count and round")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
+  app.add_option("--rounds", o.rounds, "rounds; each measures every target in turn")
       ->check(CLI::Range(1, 100));
-  app.add_option("--json", json_path, "append JSON lines of every figure to this file");
+  app.add_option("--inflight", o.inflight, "requests in flight, e.g. 1,32")
+      ->delimiter(',')
+      ->check(CLI::Range(1, kMaxInflight));
+  app.add_option("--xdp-mode", o.modes,
+                 "how server 1 attaches its program: generic, native or both (generic,native), "
+                 "one after the other")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"generic", "native"}));
+  app.add_option("--server-cpu", o.server_cpu, "CPU the servers are pinned to")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--load-cpu", o.load_cpu, "CPU the load generator is pinned to")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--json", o.json_path, "append JSON lines of every figure to this file");
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGPIPE, SIG_IGN);
   if (::geteuid() != 0) {
     fmt::print(stderr, "sealfs-xdpbench: needs root (network namespaces, veth, XDP)\n");
     return 2;
   }
+  const int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  if (o.server_cpu == o.load_cpu || o.server_cpu >= cpus || o.load_cpu >= cpus) {
+    fmt::print(stderr, "sealfs-xdpbench: --server-cpu and --load-cpu must be two CPUs of 0..{}\n",
+               cpus - 1);
+    return 2;
+  }
+  it::Janitor::Get();  // before any thread starts
   try {
-    it::NetnsPair net;
-    it::InNetns in_server_ns(net.server_ns());
-    it::LocalCluster cluster(
-        {.servers = 2,
-         .log_level = "warn",
-         .udp_fast_path = true,
-         .server_args = {{1, {"--xdp", net.server_if(), "--xdp-mode", "generic"}}}});
-    const fs::path mnt = cluster.AddMount().path();
-    std::vector<Target> targets;
-    targets.push_back({.label = "xdp", .server = 1, .ino = DirOn(mnt, 1)});
-    targets.push_back({.label = "user-space", .server = 2, .ino = DirOn(mnt, 2)});
-    {
-      it::InNetns client(net.client_ns());
-      for (Target& t : targets) {
-        t.asker = std::make_unique<it::UdpAsker>(
-            it::NetnsPair::kServerAddress, cluster.udp_port(t.server),
-            UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)));
-        Run(t, 100);  // warm up; fills server 1's answer
-        t.lat = Latencies();
-        t.seconds = 0;
-        t.requests = 0;
-      }
-    }
-    for (int r = 1; r <= rounds; ++r) {
-      for (Target& t : targets) Run(t, requests);
-      fmt::print("round {}/{}\n", r, rounds);
-      std::fflush(stdout);
-    }
-    std::vector<Measurement> ms;
-    for (Target& t : targets) {
-      Report report("sealfs-xdpbench", t.label);
-      ms.push_back({.phase = "getattr_udp",
-                    .ops = t.requests,
-                    .seconds = t.seconds,
-                    .p50_us = t.lat.PercentileUs(0.5),
-                    .p99_us = t.lat.PercentileUs(0.99)});
-      report.Add(ms.back());
-      if (json_path.empty()) continue;
-      if (std::string err = report.WriteJson(json_path); !err.empty()) {
+    for (const std::string& mode : o.modes) {
+      std::vector<Target> targets = RunMode(mode, o);
+      PrintTable(mode, targets, o);
+      PrintRatio(targets, "xdp-hit", "user-space", o);
+      PrintRatio(targets, "xdp-hit", "tcp", o);
+      PrintRatio(targets, "user-space", "tcp", o);
+      PrintRatio(targets, "miss-xdp", "miss-no-xdp", o);
+      fmt::print("\n");
+      if (std::string err = WriteJson(mode, targets, o); !err.empty()) {
         fmt::print(stderr, "sealfs-xdpbench: {}\n", err);
         return 1;
       }
     }
-    fmt::print("xdp vs user-space: {:.2f}x the requests/s, p50 {:.2f}x, p99 {:.2f}x\n",
-               ms[0].OpsPerSecond() / ms[1].OpsPerSecond(), ms[0].p50_us / ms[1].p50_us,
-               ms[0].p99_us / ms[1].p99_us);
-    if (cluster.StopServer(1) != 0) fmt::print(stderr, "sealfs-xdpbench: server 1 failed\n");
   } catch (const std::exception& e) {
     fmt::print(stderr, "sealfs-xdpbench: {}\n", e.what());
     return 1;

@@ -30,13 +30,13 @@ class ServerProcess {
   // SIGTERM and wait; throws if it does not exit within timeout. Returns its exit status.
   ExitStatus Stop(std::chrono::milliseconds timeout);
   bool Running();
+  // The running process's pid; -1 before the first start.
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
 
   const ServerSpec& spec() const { return spec_; }
   const std::filesystem::path& log() const { return log_; }
   // Takes effect at the next Start().
   void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
-  // The running process's pid; -1 before the first start.
-  pid_t pid() const { return process_ ? process_->pid() : -1; }
   const std::string& netns() const { return netns_; }  // empty: the starting thread's
 
  private:

@@ -1,0 +1,73 @@
+#include "xdp_bench_bed.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "cpu_usage.h"
+
+namespace sealfs::bench {
+namespace fs = std::filesystem;
+namespace {
+
+// A new directory under `mnt` whose inode lives on server `home`.
+Ino DirOn(const fs::path& mnt, int home) {
+  for (int i = 0; i < 64; ++i) {
+    const fs::path d = mnt / fmt::format("d{}_{}", home, i);
+    fs::create_directory(d);
+    struct stat st;
+    if (::stat(d.c_str(), &st) == 0 && HomeOf(st.st_ino) == home) return st.st_ino;
+  }
+  throw std::runtime_error(fmt::format("no directory landed on server {}", home));
+}
+
+}  // namespace
+
+XdpBenchBed::XdpBenchBed(const std::string& mode, int server_cpu)
+    : mode_(mode), server_cpu_(server_cpu) {
+  if (mode_ == "native") {
+    it::InNetns client(net_.client_ns());
+    client_pass_.emplace(net_.client_if());
+  }
+  StartCluster();
+}
+
+void XdpBenchBed::StartCluster() {
+  it::InNetns in_server_ns(net_.server_ns());
+  PinnedToCpu pinned(server_cpu_);  // the servers and the mount inherit it
+  cluster_ = std::make_unique<it::LocalCluster>(
+      it::ClusterOptions{.servers = 2,
+                         .log_level = "warn",
+                         .udp_fast_path = true,
+                         .server_args = {{1, XdpArgs()}},
+                         .address = it::NetnsPair::kServerAddress});
+  const fs::path mnt = cluster_->AddMount().path();
+  dir1_ = DirOn(mnt, 1);
+  dir2_ = DirOn(mnt, 2);
+}
+
+std::vector<std::string> XdpBenchBed::XdpArgs() const {
+  return {"--xdp", net_.server_if(), "--xdp-mode", mode_};
+}
+
+void XdpBenchBed::AttachXdp(bool attached) {
+  if (attached == attached_) return;
+  it::InNetns in_server_ns(net_.server_ns());
+  PinnedToCpu pinned(server_cpu_);
+  if (cluster_->StopServer(1) != 0) throw std::runtime_error("server 1 failed");
+  cluster_->SetServerArgs(1, attached ? XdpArgs() : std::vector<std::string>{});
+  cluster_->StartServer(1);
+  attached_ = attached;
+}
+
+XdpBenchBed::~XdpBenchBed() {
+  try {
+    if (cluster_->StopServer(1) != 0) std::fprintf(stderr, "sealfs-xdpbench: server 1 failed\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sealfs-xdpbench: %s\n", e.what());
+  }
+}
+
+}  // namespace sealfs::bench
