@@ -17,12 +17,15 @@
 //                map and passes it up; server 1 answers ENOENT (such answers
 //                are never put in the map)
 //   miss-no-xdp  the same requests, server 1 restarted without its program
-// each at every --inflight count. The servers (and the mount) are pinned to
-// --server-cpu, the load generator (one thread keeping that many requests
-// outstanding, closed_loop.h) to --load-cpu; each CPU's busy time (/proc/stat)
-// is read around every measurement. --rounds rounds, the targets in turn in
-// each; the figures are summed over the rounds. Everything it made is removed
-// at the end, also if it dies (the integration tests' Janitor).
+// each at every --inflight count; in every round, server 1 is restarted
+// before each miss target, so that both run on a server just started. The
+// servers (and the mount) are pinned to --server-cpu, the load generator (one
+// thread keeping that many requests outstanding, closed_loop.h) to
+// --load-cpu; each CPU's busy time (/proc/stat) and the CPU time of the
+// servers and of the load generator are read around every measurement.
+// --rounds rounds, the targets in turn in each; the figures are summed over
+// the rounds. Everything it made is removed at the end, also if it dies (the
+// integration tests' Janitor).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -82,6 +85,10 @@ struct Target {
   std::string name;
   std::string phase;  // of the JSON lines
   bool xdp_attached;  // server 1 runs its program meanwhile
+  // Server 1 is restarted right before the target's measurements in each
+  // round, so that the two miss targets are measured alike on a server that
+  // just started (otherwise only the one after a change of program would be).
+  bool restart_first;
   std::unique_ptr<RequestTransport> transport;
   std::vector<Figures> by_inflight;  // indexed like Options::inflight
 };
@@ -98,19 +105,19 @@ std::vector<Target> MakeTargets(const XdpBenchBed& bed, size_t inflight_counts) 
     return *XdpLookupKey(dir1, fmt::format("missing-{:016x}", id));
   };
   std::vector<Target> targets;
-  auto add = [&](std::string name, std::string phase, bool attached,
+  auto add = [&](std::string name, std::string phase, bool attached, bool restart_first,
                  std::unique_ptr<RequestTransport> t) {
-    targets.push_back({std::move(name), std::move(phase), attached, std::move(t),
+    targets.push_back({std::move(name), std::move(phase), attached, restart_first, std::move(t),
                        std::vector<Figures>(inflight_counts)});
   };
-  add("xdp-hit", "getattr_udp", true,
+  add("xdp-hit", "getattr_udp", true, false,
       std::make_unique<UdpRequests>(address, bed.udp_port(1), getattr(dir1)));
-  add("user-space", "getattr_udp", true,
+  add("user-space", "getattr_udp", true, false,
       std::make_unique<UdpRequests>(address, bed.udp_port(2), getattr(dir2)));
-  add("tcp", "getattr_tcp", true,
+  add("tcp", "getattr_tcp", true, false,
       std::make_unique<TcpGetattrRequests>(address, bed.tcp_port(2), XdpBenchBed::kEpoch, dir2));
   for (bool attached : {true, false}) {
-    add(attached ? "miss-xdp" : "miss-no-xdp", "lookup_missing_udp", attached,
+    add(attached ? "miss-xdp" : "miss-no-xdp", "lookup_missing_udp", attached, true,
         std::make_unique<UdpRequests>(address, bed.udp_port(1),
                                       UdpAsk{.key_of = missing_name, .status = ENOENT}));
   }
@@ -154,7 +161,10 @@ std::vector<Target> RunMode(const std::string& mode, const Options& o) {
   for (int round = 1; round <= o.rounds; ++round) {
     std::string line = fmt::format("{} round {}/{}, requests/s:", mode, round, o.rounds);
     for (Target& t : targets) {
-      bed.AttachXdp(t.xdp_attached);
+      if (t.restart_first)
+        bed.RestartServer1(t.xdp_attached);
+      else
+        bed.AttachXdp(t.xdp_attached);
       it::InNetns client(bed.client_ns());
       PinnedToCpu pinned(o.load_cpu);
       line += " " + t.name;
@@ -250,22 +260,29 @@ int main(int argc, char** argv) {
       "TCP, and the program's cost to requests it misses, through a veth pair (needs root)"};
   Options o;
   app.add_option("--requests", o.requests, "requests per target, in-flight count and round")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}))
+      ->capture_default_str();
   app.add_option("--rounds", o.rounds, "rounds; each measures every target in turn")
-      ->check(CLI::Range(1, 100));
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   app.add_option("--inflight", o.inflight, "requests in flight, e.g. 1,32")
       ->delimiter(',')
-      ->check(CLI::Range(1, kMaxInflight));
+      ->check(CLI::Range(1, kMaxInflight))
+      ->capture_default_str();
   app.add_option("--xdp-mode", o.modes,
                  "how server 1 attaches its program: generic, native or both (generic,native), "
                  "one after the other")
       ->delimiter(',')
-      ->check(CLI::IsMember({"generic", "native"}));
+      ->check(CLI::IsMember({"generic", "native"}))
+      ->capture_default_str();
   app.add_option("--server-cpu", o.server_cpu, "CPU the servers are pinned to")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--load-cpu", o.load_cpu, "CPU the load generator is pinned to")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--json", o.json_path, "append JSON lines of every figure to this file");
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--json", o.json_path,
+                 "append the JSON lines of every figure to this file instead of stdout");
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGPIPE, SIG_IGN);
   if (::geteuid() != 0) {

@@ -53,13 +53,16 @@ std::vector<std::string> XdpBenchBed::XdpArgs() const {
 }
 
 void XdpBenchBed::AttachXdp(bool attached) {
-  if (attached == attached_) return;
+  if (attached != attached_) RestartServer1(attached);
+}
+
+void XdpBenchBed::RestartServer1(bool xdp_attached) {
   it::InNetns in_server_ns(net_.server_ns());
   PinnedToCpu pinned(server_cpu_);
   if (cluster_->StopServer(1) != 0) throw std::runtime_error("server 1 failed");
-  cluster_->SetServerArgs(1, attached ? XdpArgs() : std::vector<std::string>{});
+  cluster_->SetServerArgs(1, xdp_attached ? XdpArgs() : std::vector<std::string>{});
   cluster_->StartServer(1);
-  attached_ = attached;
+  attached_ = xdp_attached;
 }
 
 XdpBenchBed::~XdpBenchBed() {

@@ -34,6 +34,8 @@ class XdpBenchBed {
   // Restarts server 1 with its XDP program attached or with none, unless it
   // runs so already.
   void AttachXdp(bool attached);
+  // Restarts server 1, with its XDP program attached or with none.
+  void RestartServer1(bool xdp_attached);
 
   const std::string& client_ns() const { return net_.client_ns(); }
   static constexpr const char* server_address() { return it::NetnsPair::kServerAddress; }
