@@ -22,7 +22,9 @@
 // servers (and the mount) are pinned to --server-cpu, the load generator (one
 // thread keeping that many requests outstanding, closed_loop.h) to
 // --load-cpu; each CPU's busy time (/proc/stat) and the CPU time of the
-// servers and of the load generator are read around every measurement.
+// servers and of the load generator are read around every measurement. A
+// veth receives a frame in the softirq of the CPU that sent it, unless
+// --steer-receive has the servers' end receive on --server-cpu (RPS).
 // --rounds rounds, the targets in turn in each; the figures are summed over
 // the rounds. Everything it made is removed at the end, also if it dies (the
 // integration tests' Janitor).
@@ -30,9 +32,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
 #include <csignal>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,10 +42,8 @@
 #include "janitor.h"
 #include "netns_pair.h"
 #include "report.h"
-#include "tcp_getattr_requests.h"
-#include "udp_requests.h"
 #include "xdp_bench_bed.h"
-#include "xdp_wire.h"
+#include "xdp_bench_targets.h"
 
 using namespace sealfs;
 using namespace sealfs::bench;
@@ -61,68 +59,9 @@ struct Options {
   std::vector<std::string> modes = {"generic", "native"};
   int server_cpu = 0;
   int load_cpu = 1;
+  bool steer_receive = false;
   std::string json_path;
 };
-
-// One target at one in-flight count, summed over the rounds.
-struct Figures {
-  uint64_t requests = 0;
-  double seconds = 0;
-  Latencies latencies;
-  // Busy time of the two CPUs (whatever ran there), and CPU time of the
-  // server processes and of the load generator's thread.
-  double server_cpu_seconds = 0, load_cpu_seconds = 0;
-  double servers_seconds = 0, load_generator_seconds = 0;
-  double slowest = 0, fastest = 0;  // requests/s of the slowest and fastest round
-
-  double PerSecond() const { return seconds > 0 ? static_cast<double>(requests) / seconds : 0; }
-  double CpuUsPerRequest(double cpu_seconds) const {
-    return requests ? cpu_seconds * 1e6 / static_cast<double>(requests) : 0;
-  }
-};
-
-struct Target {
-  std::string name;
-  std::string phase;  // of the JSON lines
-  bool xdp_attached;  // server 1 runs its program meanwhile
-  // Server 1 is restarted right before the target's measurements in each
-  // round, so that the two miss targets are measured alike on a server that
-  // just started (otherwise only the one after a change of program would be).
-  bool restart_first;
-  std::unique_ptr<RequestTransport> transport;
-  std::vector<Figures> by_inflight;  // indexed like Options::inflight
-};
-
-// The targets of the header comment; opens their sockets in the calling
-// thread's network namespace.
-std::vector<Target> MakeTargets(const XdpBenchBed& bed, size_t inflight_counts) {
-  const char* address = XdpBenchBed::server_address();
-  const Ino dir1 = bed.dir_on(1), dir2 = bed.dir_on(2);
-  auto getattr = [](Ino ino) {
-    return UdpAsk{.key_of = [ino](uint64_t) { return XdpGetattrKey(ino); }};
-  };
-  auto missing_name = [dir1](uint64_t id) {
-    return *XdpLookupKey(dir1, fmt::format("missing-{:016x}", id));
-  };
-  std::vector<Target> targets;
-  auto add = [&](std::string name, std::string phase, bool attached, bool restart_first,
-                 std::unique_ptr<RequestTransport> t) {
-    targets.push_back({std::move(name), std::move(phase), attached, restart_first, std::move(t),
-                       std::vector<Figures>(inflight_counts)});
-  };
-  add("xdp-hit", "getattr_udp", true, false,
-      std::make_unique<UdpRequests>(address, bed.udp_port(1), getattr(dir1)));
-  add("user-space", "getattr_udp", true, false,
-      std::make_unique<UdpRequests>(address, bed.udp_port(2), getattr(dir2)));
-  add("tcp", "getattr_tcp", true, false,
-      std::make_unique<TcpGetattrRequests>(address, bed.tcp_port(2), XdpBenchBed::kEpoch, dir2));
-  for (bool attached : {true, false}) {
-    add(attached ? "miss-xdp" : "miss-no-xdp", "lookup_missing_udp", attached, true,
-        std::make_unique<UdpRequests>(address, bed.udp_port(1),
-                                      UdpAsk{.key_of = missing_name, .status = ENOENT}));
-  }
-  return targets;
-}
 
 double ServersCpuSeconds(const XdpBenchBed& bed) {
   double sum = 0;
@@ -152,7 +91,7 @@ void Measure(const XdpBenchBed& bed, Target& t, int inflight, const Options& o, 
 
 // Every round of one mode; returns the targets with their figures.
 std::vector<Target> RunMode(const std::string& mode, const Options& o) {
-  XdpBenchBed bed(mode, o.server_cpu);
+  XdpBenchBed bed(mode, o.server_cpu, o.steer_receive);
   std::vector<Target> targets;
   {
     it::InNetns client(bed.client_ns());
@@ -185,10 +124,11 @@ std::vector<Target> RunMode(const std::string& mode, const Options& o) {
 
 void PrintTable(const std::string& mode, std::vector<Target>& targets, const Options& o) {
   fmt::print(
-      "\n{} mode. CPU us per request: busy time of the servers' CPU ({}) and the load\n"
+      "\n{} mode{}.\nCPU us per request: busy time of the servers' CPU ({}) and the load\n"
       "generator's CPU ({}), whatever ran there; CPU time of the two server processes and\n"
       "of the load generator thread.\n",
-      mode, o.server_cpu, o.load_cpu);
+      mode, o.steer_receive ? ", receive steered to the servers' CPU" : "", o.server_cpu,
+      o.load_cpu);
   fmt::print("{:<12} {:>8} {:>10} {:>15} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}\n", "target",
              "inflight", "requests/s", "rounds min-max", "p50 us", "p99 us", "srv CPU", "load CPU",
              "servers", "load gen");
@@ -230,7 +170,9 @@ void PrintRatio(const std::vector<Target>& targets, const std::string& a, const 
 // Appends every figure of the mode to --json (stdout when not given).
 std::string WriteJson(const std::string& mode, std::vector<Target>& targets, const Options& o) {
   for (Target& t : targets) {
-    Report report("sealfs-xdpbench", fmt::format("{} ({})", t.name, mode), false);
+    Report report("sealfs-xdpbench",
+                  fmt::format("{} ({}{})", t.name, mode, o.steer_receive ? ", steered" : ""),
+                  false);
     for (size_t i = 0; i < o.inflight.size(); ++i) {
       Figures& f = t.by_inflight[i];
       report.Add(
@@ -281,6 +223,10 @@ int main(int argc, char** argv) {
   app.add_option("--load-cpu", o.load_cpu, "CPU the load generator is pinned to")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_flag("--steer-receive", o.steer_receive,
+               "steer (RPS) the receive processing of the servers' veth end to --server-cpu, "
+               "as a NIC's interrupts would be on a server's own CPUs (generic mode: the XDP "
+               "program runs there too); otherwise a frame is received on the CPU that sent it");
   app.add_option("--json", o.json_path,
                  "append the JSON lines of every figure to this file instead of stdout");
   CLI11_PARSE(app, argc, argv);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "cpu_usage.h"
+#include "subprocess.h"
 
 namespace sealfs::bench {
 namespace fs = std::filesystem;
@@ -25,13 +26,25 @@ Ino DirOn(const fs::path& mnt, int home) {
 
 }  // namespace
 
-XdpBenchBed::XdpBenchBed(const std::string& mode, int server_cpu)
+XdpBenchBed::XdpBenchBed(const std::string& mode, int server_cpu, bool steer_receive)
     : mode_(mode), server_cpu_(server_cpu) {
+  if (steer_receive) SteerReceive();
   if (mode_ == "native") {
     it::InNetns client(net_.client_ns());
     client_pass_.emplace(net_.client_if());
   }
   StartCluster();
+}
+
+void XdpBenchBed::SteerReceive() {
+  // sysfs shows the interfaces of the namespace it was mounted in: `ip netns
+  // exec` mounts the server namespace's.
+  const std::string queue = fmt::format("/sys/class/net/{}/queues/rx-0/rps_cpus", net_.server_if());
+  const it::CommandResult r =
+      it::RunCommand({"/usr/sbin/ip", "netns", "exec", net_.server_ns(), "sh", "-c",
+                      fmt::format("echo {:x} > {}", uint64_t{1} << server_cpu_, queue)},
+                     std::chrono::seconds(10));
+  if (r.status != 0) throw std::runtime_error("setting " + queue + ": " + r.output);
 }
 
 void XdpBenchBed::StartCluster() {

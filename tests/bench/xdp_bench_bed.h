@@ -24,8 +24,11 @@ namespace sealfs::bench {
 
 class XdpBenchBed {
  public:
-  // `mode`: "native" or "generic". Throws if a step fails.
-  XdpBenchBed(const std::string& mode, int server_cpu);
+  // `mode`: "native" or "generic". `steer_receive`: the server end's receive
+  // processing is steered (RPS) to `server_cpu`, as a NIC's interrupts would
+  // be on a server's own CPUs; otherwise a frame is received on the CPU that
+  // sent it. Throws if a step fails.
+  XdpBenchBed(const std::string& mode, int server_cpu, bool steer_receive);
   // Stops server 1 with SIGTERM, so that it detaches its program.
   ~XdpBenchBed();
   XdpBenchBed(const XdpBenchBed&) = delete;
@@ -51,6 +54,7 @@ class XdpBenchBed {
   Ino dir_on(int server) const { return server == 1 ? dir1_ : dir2_; }
 
  private:
+  void SteerReceive();
   void StartCluster();
   std::vector<std::string> XdpArgs() const;
 
