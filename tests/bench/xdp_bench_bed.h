@@ -61,7 +61,7 @@ class XdpBenchBed {
   const std::string mode_;
   const int server_cpu_;
   it::NetnsPair net_;
-  std::optional<NativeXdpPass> client_pass_;
+  std::optional<it::NativeXdpPass> client_pass_;
   std::unique_ptr<it::LocalCluster> cluster_;
   bool attached_ = true;
   Ino dir1_ = 0, dir2_ = 0;

@@ -1,10 +1,5 @@
 #include "cluster_net.h"
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <linux/bpf.h>
-#include <linux/if_link.h>
-#include <net/if.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,36 +7,11 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "unique_fd.h"
-
 namespace sealfs::it {
 namespace {
 
 std::string PeerInterface(int id) { return "peer" + std::to_string(id); }
 std::string PeerAddress(int id) { return "198.18." + std::to_string(id) + ".1"; }
-
-// In native mode a veth drops the frames its peer sends with XDP_TX (the server's answers)
-// unless the receiving end runs NAPI, which it does while it has an XDP program of its own
-// (or GRO is switched on with ethtool, which the test machines need not have). So each
-// client-side peer gets the smallest XDP program there is, `return XDP_PASS`, loaded from
-// two instructions: no object file to build, and it changes nothing the client sees. It
-// stays attached until the veth is deleted with the namespace.
-void AttachPassProgram(const std::string& netns, const std::string& interface) {
-  InNetns in_netns(netns);
-  const bpf_insn pass[] = {
-      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS},  // r0 = PASS
-      {.code = BPF_JMP | BPF_EXIT},                                                  // return r0
-  };
-  UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_XDP, "sealfs_it_pass", "GPL", pass, 2, nullptr));
-  if (!prog)
-    throw std::runtime_error(std::string("loading an XDP_PASS program: ") + std::strerror(errno));
-  const int ifindex = static_cast<int>(if_nametoindex(interface.c_str()));
-  if (ifindex == 0) throw std::runtime_error("no interface " + interface + " in " + netns);
-  if (int err = bpf_xdp_attach(ifindex, prog.get(), XDP_FLAGS_DRV_MODE, nullptr); err != 0) {
-    throw std::runtime_error("attaching an XDP_PASS program to " + interface + ": " +
-                             std::strerror(-err));
-  }
-}
 
 }  // namespace
 
@@ -73,7 +43,10 @@ ClusterNet::ClusterNet(std::string_view tag, int servers, XdpMode mode)
     AddVethPair({server_ns(id), kServerInterface, ServerAddress(id) + "/24"},
                 {client_ns(), PeerInterface(id), PeerAddress(id) + "/24"});
     MustIp({"-n", server_ns(id), "route", "add", "default", "via", PeerAddress(id)});
-    if (mode_ == XdpMode::kNative) AttachPassProgram(client_ns(), PeerInterface(id));
+    if (mode_ == XdpMode::kNative) {
+      InNetns in_client_ns(client_ns());
+      peer_passes_.push_back(std::make_unique<NativeXdpPass>(PeerInterface(id)));
+    }
   }
 }
 

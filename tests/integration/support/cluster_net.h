@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "native_xdp_pass.h"
 #include "netns.h"
 
 namespace sealfs::it {
@@ -31,8 +32,9 @@ class ClusterNet {
   static constexpr char kServerInterface[] = "sealfs0";
 
   // Servers 1..servers; `tag` makes the namespace names unique on the machine (see
-  // LocalCluster). In native mode the client-side peers get a pass-through XDP program (see
-  // cluster_net.cc). Throws (having removed whatever it made) if a step fails.
+  // LocalCluster). In native mode the client-side peers get a pass-through XDP program
+  // (native_xdp_pass.h), without which they drop the servers' programs' answers. Throws (having
+  // removed whatever it made) if a step fails.
   ClusterNet(std::string_view tag, int servers, XdpMode mode);
 
   const std::string& client_ns() const { return client_ns_.name(); }
@@ -48,7 +50,8 @@ class ClusterNet {
  private:
   XdpMode mode_;
   Netns client_ns_;
-  std::vector<std::unique_ptr<Netns>> server_ns_;  // deleted before client_ns_
+  std::vector<std::unique_ptr<Netns>> server_ns_;            // deleted before client_ns_
+  std::vector<std::unique_ptr<NativeXdpPass>> peer_passes_;  // native mode; detached first
 };
 
 }  // namespace sealfs::it

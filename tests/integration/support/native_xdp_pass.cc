@@ -10,7 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace sealfs::bench {
+namespace sealfs::it {
 
 NativeXdpPass::NativeXdpPass(const std::string& interface) {
   const unsigned ifindex = ::if_nametoindex(interface.c_str());
@@ -31,4 +31,4 @@ NativeXdpPass::NativeXdpPass(const std::string& interface) {
                                          interface, std::strerror(errno)));
 }
 
-}  // namespace sealfs::bench
+}  // namespace sealfs::it

@@ -1,7 +1,7 @@
 // An XDP program that passes every frame, attached in native mode to one
-// interface. sealfs-xdpbench puts it on the client's end of the veth pair:
-// in native mode a veth hands the XDP_TX frames of its own program to its
-// peer only when the peer runs NAPI, which a veth does while it has an XDP
+// interface. The XDP-mode test clusters (cluster_net.h) and sealfs-xdpbench
+// put it on the client's end of each veth pair: in native mode a veth hands the XDP_TX frames of
+// its own program to its peer only when the peer runs NAPI, which a veth does while it has an XDP
 // program (or GRO) enabled; otherwise they are dropped. Passing everything,
 // it changes nothing else about what the client receives.
 #pragma once
@@ -10,7 +10,7 @@
 
 #include "unique_fd.h"
 
-namespace sealfs::bench {
+namespace sealfs::it {
 
 class NativeXdpPass {
  public:
@@ -27,4 +27,4 @@ class NativeXdpPass {
   UniqueFd link_;  // a BPF link: the program is detached when it closes, also if we die
 };
 
-}  // namespace sealfs::bench
+}  // namespace sealfs::it
