@@ -131,13 +131,16 @@ void UdpFastPath::ReturnSocket(UniqueFd fd) {
 }
 
 void UdpFastPath::Answered() {
+  if (clean_.load(std::memory_order_relaxed)) return;  // every answer after the first
   std::lock_guard lock(mu_);
   unanswered_in_a_row_ = 0;
   pause_ = std::chrono::seconds(0);
+  clean_ = true;
 }
 
 void UdpFastPath::Unanswered(const char* why) {
   std::lock_guard lock(mu_);
+  clean_ = false;
   if (++unanswered_in_a_row_ < kUnansweredBeforePause) return;
   unanswered_in_a_row_ = 0;
   pause_ = std::min(kLongestPause, pause_.count() ? pause_ * 2 : kFirstPause);

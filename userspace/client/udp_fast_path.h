@@ -57,6 +57,8 @@ class UdpFastPath {
   std::vector<UniqueFd> idle_sockets_;  // guarded by mu_
   int unanswered_in_a_row_ = 0;         // guarded by mu_
   std::chrono::seconds pause_{0};       // guarded by mu_: the last pause's length
+  // Both of the above are zero: an answer has nothing to reset (read without mu_).
+  std::atomic<bool> clean_{true};
   std::atomic<Clock::rep> paused_until_{0};
 };
 
