@@ -1,6 +1,5 @@
 #include "udp_requests.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,6 +9,7 @@
 #include <stdexcept>
 
 #include "closed_loop.h"
+#include "socket_address.h"
 #include "xdp_wire.h"
 
 namespace sealfs::bench {
@@ -35,11 +35,7 @@ UdpRequests::UdpRequests(const std::string& address, uint16_t port, UdpAsk ask)
       out_(kMaxInflight),
       in_(kMaxInflight) {
   if (!fd_) Fail("socket");
-  sockaddr_in server{};
-  server.sin_family = AF_INET;
-  server.sin_port = htons(port);
-  if (::inet_pton(AF_INET, address.c_str(), &server.sin_addr) != 1)
-    throw std::runtime_error("bad IPv4 address " + address);
+  const sockaddr_in server = it::Ipv4SocketAddress(address, port);
   // Connected: only the server's replies (whoever answers: the program swaps
   // the addresses and ports of the request) are received.
   if (::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&server), sizeof(server)) != 0)
@@ -80,8 +76,8 @@ void UdpRequests::Receive(std::vector<uint64_t>* ids, std::chrono::milliseconds 
 
 void UdpRequests::Check(const sealfs_xdp_msg& reply) const {
   const sealfs_xdp_key key = ask_.key_of(reply.request_id);
-  if (reply.magic != SEALFS_XDP_MAGIC || reply.flags != SEALFS_XDP_FLAG_REPLY ||
-      std::memcmp(&reply.key, &key, sizeof(key)) != 0)
+  const auto* bytes = reinterpret_cast<const uint8_t*>(&reply);
+  if (!XdpParseReply(std::span(bytes, sizeof(reply)), XdpRequest(key, reply.request_id)).ok())
     throw std::runtime_error(fmt::format("request {:#x}: not its reply", reply.request_id));
   if (reply.status != ask_.status)
     throw std::runtime_error(fmt::format("request {:#x}: status {}, expected {}", reply.request_id,

@@ -1,6 +1,5 @@
 #include "udp_asker.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -9,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "socket_address.h"
 #include "xdp_wire.h"
 
 namespace sealfs::it {
@@ -19,10 +19,7 @@ UdpAsker::UdpAsker(const std::string& address, uint16_t port, UniqueFd socket)
     : fd_(std::move(socket)) {
   if (!fd_) fd_ = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd_) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  server_.sin_family = AF_INET;
-  server_.sin_port = htons(port);
-  if (::inet_pton(AF_INET, address.c_str(), &server_.sin_addr) != 1)
-    throw std::runtime_error("bad IPv4 address " + address);
+  server_ = Ipv4SocketAddress(address, port);
 }
 
 std::optional<std::vector<uint8_t>> UdpAsker::Exchange(std::span<const uint8_t> datagram,

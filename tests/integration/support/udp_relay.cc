@@ -1,6 +1,6 @@
 #include "udp_relay.h"
 
-#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -10,21 +10,13 @@
 #include <stdexcept>
 
 #include "sealfs_xdp.h"
+#include "socket_address.h"
 
 namespace sealfs::it {
 namespace {
 
 [[noreturn]] void Fail(const std::string& what) {
   throw std::runtime_error("UdpRelay: " + what + ": " + std::strerror(errno));
-}
-
-sockaddr_in Ipv4(const std::string& address, uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1)
-    throw std::runtime_error("UdpRelay: bad IPv4 address " + address);
-  return a;
 }
 
 }  // namespace
@@ -35,13 +27,13 @@ UdpRelay::UdpRelay(const std::string& server_address, uint16_t server_port, Mode
       back_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)),
       stop_(::eventfd(0, EFD_CLOEXEC)) {
   if (!front_ || !back_ || !stop_) Fail("socket");
-  sockaddr_in local = Ipv4(server_address, 0);
+  sockaddr_in local = Ipv4SocketAddress(server_address, 0);
   if (::bind(front_.get(), reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) Fail("bind");
   socklen_t len = sizeof(local);
   if (::getsockname(front_.get(), reinterpret_cast<sockaddr*>(&local), &len) != 0)
     Fail("getsockname");
   port_ = ntohs(local.sin_port);
-  sockaddr_in server = Ipv4(server_address, server_port);
+  sockaddr_in server = Ipv4SocketAddress(server_address, server_port);
   if (::connect(back_.get(), reinterpret_cast<sockaddr*>(&server), sizeof(server)) != 0)
     Fail("connect");
   thread_ = std::thread([this] { Run(); });
