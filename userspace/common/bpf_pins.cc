@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mount.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -13,6 +14,22 @@
 namespace sealfs {
 namespace {
 constexpr unsigned long kBpfFsMagic = 0xcafe4a11;  // BPF_FS_MAGIC, <linux/magic.h>
+constexpr char kBpfFsRoot[] = "/sys/fs/bpf";
+
+bool OnBpfFs(const std::string& path) {
+  struct statfs fs;
+  return statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == kBpfFsMagic;
+}
+
+// Mounts the BPF file system on /sys/fs/bpf when nothing is mounted there
+// yet (as iproute2 does): systemd mounts it at boot, other inits may not.
+Status MountBpfFsIfMissing(const std::string& dir) {
+  if (dir.rfind(std::string(kBpfFsRoot) + "/", 0) != 0 || OnBpfFs(kBpfFsRoot)) return Status::Ok();
+  if (mount("bpf", kBpfFsRoot, "bpf", 0, "mode=0700") != 0)
+    return ErrnoStatus(std::string("no BPF file system on ") + kBpfFsRoot +
+                       " and it cannot be mounted there");
+  return Status::Ok();
+}
 }  // namespace
 
 Status ErrnoStatus(const std::string& what) {
@@ -23,15 +40,14 @@ Status ErrnoStatus(const std::string& what) {
 std::string PinPath(const std::string& dir, const char* name) { return dir + "/" + name; }
 
 Status PreparePinDir(const std::string& dir, std::span<const char* const> names) {
+  if (Status s = MountBpfFsIfMissing(dir); !s.ok()) return s;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
     return Status::Error(ec.value(), "cannot create BPF pin directory " + dir + ": " +
                                          ec.message() + " (is /sys/fs/bpf mounted?)");
   }
-  struct statfs fs;
-  if (statfs(dir.c_str(), &fs) != 0) return ErrnoStatus("cannot stat BPF pin directory " + dir);
-  if (static_cast<unsigned long>(fs.f_type) != kBpfFsMagic) {
+  if (!OnBpfFs(dir)) {
     return Status::Error(
         ENOTSUP,
         "BPF pin directory " + dir + " is not on a BPF file system (mount -t bpf bpf /sys/fs/bpf)");
