@@ -6,11 +6,11 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git clang llvm
   libfuse3-dev fuse3 libleveldb-dev libsnappy-dev libasio-dev libgtest-dev libbenchmark-dev
-  libcli11-dev libspdlog-dev libfmt-dev libxxhash-dev libtomlplusplus-dev
+  libcli11-dev libspdlog-dev libfmt-dev libxxhash-dev libtomlplusplus-dev libssl-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev
   iproute2 procps psmisc util-linux
   # The kernel test VM (vm-test/): the kernel source, its build tools, QEMU.
-  linux-source-6.12 flex bison bc libssl-dev dwarves cpio xz-utils
+  linux-source-6.12 flex bison bc dwarves cpio xz-utils
   qemu-system-x86 busybox-static
 )
 

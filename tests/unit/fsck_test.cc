@@ -26,12 +26,16 @@ class FsckTest : public ::testing::Test {
                                  .address = "127.0.0.1",
                                  .port = uint16_t(id),
                                  .data_dir = dir_.path() + "/s" + std::to_string(id)});
+    config_.root_server = 1;
     OpenStores();
     ServerStores& root = stores_[1];
-    core_ = std::make_unique<ServerCore>(
-        ClusterConfig{
-            .version = 1, .chunk_size = config_.chunk_size, .servers = {config_.servers[0]}},
-        1, root.meta.get(), root.chunks.get(), std::chrono::seconds(1));
+    ClusterConfig alone{.version = 1,
+                        .chunk_size = config_.chunk_size,
+                        .root_server = 1,
+                        .servers = {config_.servers[0]}};
+    core_ =
+        std::make_unique<ServerCore>(StartingMembership{alone, MakeMembership(alone, nullptr)}, 1,
+                                     root.meta.get(), root.chunks.get(), std::chrono::seconds(1));
     ns_ = &core_->ns;
     EXPECT_TRUE(ns_->EnsureRoot(config_.RootIno()).ok());
   }

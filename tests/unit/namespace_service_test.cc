@@ -23,6 +23,7 @@ class NamespaceServiceTest : public ::testing::Test {
     config_.version = 1;
     config_.chunk_size = 64 << 10;
     config_.servers.push_back({.id = kSelf, .address = "127.0.0.1", .port = 1});
+    config_.root_server = kSelf;
     Open();
   }
   ~NamespaceServiceTest() override { Close(); }
@@ -30,8 +31,9 @@ class NamespaceServiceTest : public ::testing::Test {
   void Open() {
     meta_ = std::move(*MetaStore::Open(dir_.path() + "/meta", kSelf));
     chunks_ = std::move(*ChunkStore::Open(dir_.path() + "/chunks", config_.chunk_size));
-    core_ = std::make_unique<ServerCore>(config_, kSelf, meta_.get(), chunks_.get(),
-                                         std::chrono::seconds(1));
+    core_ =
+        std::make_unique<ServerCore>(StartingMembership{config_, MakeMembership(config_, nullptr)},
+                                     kSelf, meta_.get(), chunks_.get(), std::chrono::seconds(1));
     ns_ = &core_->ns;
     ASSERT_TRUE(ns_->EnsureRoot(kRoot).ok());
   }

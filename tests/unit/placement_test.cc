@@ -12,6 +12,7 @@ ClusterConfig Config(std::vector<ServerId> ids) {
   c.version = 1;
   for (ServerId id : ids)
     c.servers.push_back({.id = id, .address = "127.0.0.1", .port = uint16_t(7000 + id)});
+  c.root_server = ids.front();
   return c;
 }
 

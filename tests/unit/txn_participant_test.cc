@@ -22,6 +22,7 @@ class TxnParticipantTest : public ::testing::Test {
     config_.version = 1;
     config_.chunk_size = 64 << 10;
     config_.servers.push_back({.id = kSelf, .address = "127.0.0.1", .port = 1});
+    config_.root_server = kSelf;
     Open();
     dir_ino_ = Make(kRoot, "dir", S_IFDIR | 0755).ino;
     file_ino_ = Make(dir_ino_, "file", S_IFREG | 0644).ino;
@@ -31,8 +32,9 @@ class TxnParticipantTest : public ::testing::Test {
   void Open() {
     meta_ = std::move(*MetaStore::Open(dir_.path() + "/meta", kSelf));
     chunks_ = std::move(*ChunkStore::Open(dir_.path() + "/chunks", config_.chunk_size));
-    core_ = std::make_unique<ServerCore>(config_, kSelf, meta_.get(), chunks_.get(),
-                                         std::chrono::seconds(1));
+    core_ =
+        std::make_unique<ServerCore>(StartingMembership{config_, MakeMembership(config_, nullptr)},
+                                     kSelf, meta_.get(), chunks_.get(), std::chrono::seconds(1));
     ASSERT_TRUE(core_->ns.EnsureRoot(kRoot).ok());
   }
   void Close() {

@@ -1,5 +1,7 @@
 #include "cluster_client.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 
 #include "xdp_wire.h"
@@ -8,9 +10,9 @@ namespace sealfs {
 
 ClusterClient::ClusterClient(ClusterConfig config, std::chrono::milliseconds timeout,
                              std::chrono::microseconds udp_timeout)
-    : config_(std::move(config)), placement_(config_) {
-  for (const ServerInfo& s : config_.servers) {
-    channels_[s.id] = std::make_unique<RpcChannel>(s, config_.version, timeout);
+    : view_(config, MakeMembership(config, nullptr), {.timeout = timeout}),
+      root_(config.RootIno()) {
+  for (const ServerInfo& s : config.servers) {
     if (s.udp_port && udp_timeout.count() > 0)
       udp_[s.id] = std::make_unique<UdpFastPath>(s, udp_timeout);
   }
@@ -18,20 +20,28 @@ ClusterClient::ClusterClient(ClusterConfig config, std::chrono::milliseconds tim
 
 ClusterClient::~ClusterClient() = default;
 
-RpcChannel* ClusterClient::Channel(ServerId id) {
-  auto it = channels_.find(id);
-  return it == channels_.end() ? nullptr : it->second.get();
+Status ClusterClient::EachServer(const ClusterView::Members& m,
+                                 const std::function<Status(RpcChannel*)>& fn) {
+  for (const ServerInfo& s : m.config.servers) {
+    RpcChannel* ch = view_.Channel(s.id);
+    if (!ch) return Status::Error(EIO, fmt::format("server {} has no channel", s.id));
+    if (Status st = fn(ch); !st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status ClusterClient::ForEachServer(const std::function<Status(RpcChannel*)>& fn) {
+  return view_.Routed([&](const ClusterView::Members& m) { return EachServer(m, fn); });
 }
 
 Status ClusterClient::PingAll() {
-  for (auto& [id, ch] : channels_) {
+  return ForEachServer([](RpcChannel* ch) {
     Empty req, resp;
-    if (Status s = ch->Call(Op::kPing, req, &resp, true); !s.ok()) {
-      if (s.message().empty()) return Status::Error(s.err(), ch->name() + ": " + s.ToString());
-      return s;
-    }
-  }
-  return Status::Ok();
+    Status s = ch->Call(Op::kPing, req, &resp, true);
+    if (!s.ok() && s.message().empty())
+      return Status::Error(s.err(), ch->name() + ": " + s.ToString());
+    return s;
+  });
 }
 
 bool ClusterClient::AskUdp(const sealfs_xdp_key& key, Status* status, sealfs_xdp_payload* payload) {
@@ -67,75 +77,98 @@ Status ClusterClient::Lookup(LookupReq& req, Entry* entry) {
 }
 
 Status ClusterClient::Read(Ino ino, uint64_t offset, std::span<uint8_t> out) {
-  for (const ChunkSpan& span : SplitIntoChunks(offset, out.size(), placement_.chunk_size())) {
-    ReadReq req{.ino = ino, .chunk = span.chunk, .offset = span.offset, .length = span.length};
-    RpcChannel* ch = Channel(placement_.ChunkServer(ino, span.chunk));
-    uint8_t* dst = out.data() + (span.file_offset - offset);
-    // The bytes of the reply (a BytesResp) are received straight into the
-    // caller's buffer.
-    Result<Reply> r = ch->Call(Op::kRead, Encode(req), {}, true, std::span(dst, span.length));
-    if (!r.ok()) return r.status();
-    if (r->status != 0) return Status::Error(r->status);
-    Reader reader(r->payload);
-    std::string_view data;
-    size_t got = r->in_sink ? reader.U32() : (data = reader.Bytes(span.length)).size();
-    if (!reader.Done()) return Status::Error(EIO, "malformed READ reply from " + ch->name());
-    if (!r->in_sink) std::memcpy(dst, data.data(), got);
-    std::memset(dst + got, 0, span.length - got);  // a hole
+  const uint64_t chunk_size = view_.Current()->placement.chunk_size();
+  for (const ChunkSpan& span : SplitIntoChunks(offset, out.size(), chunk_size)) {
+    Status s = view_.Routed([&](const ClusterView::Members& m) {
+      return ReadSpan(view_.Channel(m.placement.ChunkServer(ino, span.chunk)), ino, span,
+                      out.data() + (span.file_offset - offset));
+    });
+    if (!s.ok()) return s;
   }
+  return Status::Ok();
+}
+
+Status ClusterClient::ReadSpan(RpcChannel* ch, Ino ino, const ChunkSpan& span, uint8_t* dst) {
+  if (!ch) return Status::Error(EIO, "chunk placed on an unknown server");
+  ReadReq req{.ino = ino, .chunk = span.chunk, .offset = span.offset, .length = span.length};
+  // The bytes of the reply (a BytesResp) are received straight into the
+  // caller's buffer.
+  Result<Reply> r = ch->Call(Op::kRead, Encode(req), {}, true, std::span(dst, span.length));
+  if (!r.ok()) return r.status();
+  if (r->status != 0) return Status::Error(r->status);
+  Reader reader(r->payload);
+  std::string_view data;
+  size_t got = r->in_sink ? reader.U32() : (data = reader.Bytes(span.length)).size();
+  if (!reader.Done()) return Status::Error(EIO, "malformed READ reply from " + ch->name());
+  if (!r->in_sink) std::memcpy(dst, data.data(), got);
+  std::memset(dst + got, 0, span.length - got);  // a hole
   return Status::Ok();
 }
 
 Status ClusterClient::Write(Ino ino, uint64_t offset, std::string_view data, int64_t* blocks_delta,
                             uint64_t* reached) {
-  for (const ChunkSpan& span : SplitIntoChunks(offset, data.size(), placement_.chunk_size())) {
-    // WriteReq's fields up to the data's length; the data itself is gathered
-    // from the caller's buffer.
-    std::vector<uint8_t> fields;
-    Writer w(&fields);
-    w.U64(ino);
-    w.U64(span.chunk);
-    w.U32(span.offset);
-    w.U32(span.length);
-    ServerId server = placement_.ChunkServer(ino, span.chunk);
-    bool maybe_sent = false;
-    Result<Reply> r = Channel(server)->Call(Op::kWrite, fields,
-                                            data.substr(span.file_offset - offset, span.length),
-                                            true, {}, &maybe_sent);
-    // A server that answers with an error has stored nothing past the chunk's
-    // old end; a request lost on the way may have been stored.
-    if (r.ok() ? r->status == 0 : maybe_sent)
-      *reached = std::max(*reached, span.file_offset + span.length);
-    if (!r.ok()) return r.status();
-    if (r->status != 0) return Status::Error(r->status);
-    WriteResp resp;
-    if (!Decode(r->payload, &resp)) return Status::Error(EIO, "malformed WRITE reply");
-    *blocks_delta += resp.blocks_delta;
+  const uint64_t chunk_size = view_.Current()->placement.chunk_size();
+  for (const ChunkSpan& span : SplitIntoChunks(offset, data.size(), chunk_size)) {
+    Status s = view_.Routed([&](const ClusterView::Members& m) {
+      return WriteSpan(view_.Channel(m.placement.ChunkServer(ino, span.chunk)), ino, span,
+                       data.substr(span.file_offset - offset, span.length), blocks_delta, reached);
+    });
+    if (!s.ok()) return s;
   }
+  return Status::Ok();
+}
+
+Status ClusterClient::WriteSpan(RpcChannel* ch, Ino ino, const ChunkSpan& span,
+                                std::string_view bytes, int64_t* blocks_delta, uint64_t* reached) {
+  if (!ch) return Status::Error(EIO, "chunk placed on an unknown server");
+  // WriteReq's fields up to the data's length; the data itself is gathered
+  // from the caller's buffer.
+  std::vector<uint8_t> fields;
+  Writer w(&fields);
+  w.U64(ino);
+  w.U64(span.chunk);
+  w.U32(span.offset);
+  w.U32(span.length);
+  bool maybe_sent = false;
+  Result<Reply> r = ch->Call(Op::kWrite, fields, bytes, true, {}, &maybe_sent);
+  // A server that answers with an error has stored nothing past the chunk's
+  // old end; a request lost on the way may have been stored.
+  if (r.ok() ? r->status == 0 : maybe_sent && !IsMembershipMismatch(r.status()))
+    *reached = std::max(*reached, span.file_offset + span.length);
+  if (!r.ok()) return r.status();
+  if (r->status != 0) return Status::Error(r->status);
+  WriteResp resp;
+  if (!Decode(r->payload, &resp)) return Status::Error(EIO, "malformed WRITE reply");
+  *blocks_delta += resp.blocks_delta;
   return Status::Ok();
 }
 
 Status ClusterClient::SyncChunks(Ino ino) {
-  for (auto& [id, ch] : channels_) {
+  return ForEachServer([ino](RpcChannel* ch) {
     InoReq req{ino};
     Empty resp;
-    if (Status s = ch->Call(Op::kSyncChunks, req, &resp, true); !s.ok()) return s;
-  }
-  return Status::Ok();
+    return ch->Call(Op::kSyncChunks, req, &resp, true);
+  });
 }
 
 Result<StatfsResp> ClusterClient::Statfs() {
   StatfsResp total;
-  for (auto& [id, ch] : channels_) {
+  auto add = [&total](RpcChannel* ch) {
     Empty req;
     StatfsResp r;
-    if (Status s = ch->Call(Op::kStatfs, req, &r, true); !s.ok()) return s;
+    if (Status st = ch->Call(Op::kStatfs, req, &r, true); !st.ok()) return st;
     total.bytes_total += r.bytes_total;
     total.bytes_free += r.bytes_free;
     total.bytes_avail += r.bytes_avail;
     total.inodes_total += r.inodes_total;
     total.inodes_free += r.inodes_free;
-  }
+    return Status::Ok();
+  };
+  Status s = view_.Routed([&](const ClusterView::Members& m) {
+    total = {};  // a routing again starts over
+    return EachServer(m, add);
+  });
+  if (!s.ok()) return s;
   return total;
 }
 

@@ -1,17 +1,20 @@
 // ClusterClient: a client's view of the cluster. It routes each operation to
 // the server that owns it (placement.h) over one multiplexed channel per
-// server, and splits reads and writes at chunk borders. GETATTR and LOOKUP go
+// server, and splits reads and writes at chunk borders. A server on a newer
+// membership sends it along, and the operation is routed again under it
+// (cluster_view.h): a mount follows membership changes without remounting. GETATTR and LOOKUP go
 // as UDP datagrams to a server that has a udp_port (udp_fast_path.h), and
 // over TCP when no answer comes in time or the name does not fit.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
 
 #include "cluster_config.h"
+#include "cluster_view.h"
 #include "messages.h"
-#include "placement.h"
 #include "rpc_channel.h"
 #include "status.h"
 #include "udp_fast_path.h"
@@ -29,15 +32,17 @@ class ClusterClient {
   // Checks that every server answers; the error names the first that does not.
   Status PingAll();
 
-  Ino root() const { return config_.RootIno(); }
-  const ClusterConfig& config() const { return config_; }
+  Ino root() const { return root_; }
+  uint64_t membership_version() const { return view_.version(); }
 
   // Metadata: sent to the home server of the inode or directory named.
   template <class Req, class Resp>
   Status Meta(Op op, Ino owner, Req& req, Resp* resp, bool idempotent) {
-    RpcChannel* ch = Channel(HomeOf(owner));
-    if (!ch) return Status::Error(EIO, "inode belongs to an unknown server");
-    return ch->Call(op, req, resp, idempotent);
+    return view_.Routed([&](const ClusterView::Members&) {
+      RpcChannel* ch = view_.Channel(HomeOf(owner));
+      if (!ch) return Status::Error(EIO, "inode belongs to an unknown server");
+      return ch->Call(op, req, resp, idempotent);
+    });
   }
 
   // GETATTR and LOOKUP, over UDP when the home server has a udp_port and
@@ -59,14 +64,19 @@ class ClusterClient {
   Result<StatfsResp> Statfs();
 
  private:
-  RpcChannel* Channel(ServerId id);
+  Status ReadSpan(RpcChannel* ch, Ino ino, const ChunkSpan& span, uint8_t* dst);
+  Status WriteSpan(RpcChannel* ch, Ino ino, const ChunkSpan& span, std::string_view bytes,
+                   int64_t* blocks_delta, uint64_t* reached);
+  // Calls fn(channel) for every member's channel, in id order, until one
+  // fails; ForEachServer starts over when the membership changes.
+  Status EachServer(const ClusterView::Members& m, const std::function<Status(RpcChannel*)>& fn);
+  Status ForEachServer(const std::function<Status(RpcChannel*)>& fn);
   // The UDP answer to `key` from its home server, if one came: true and
   // *status (0 or the server's errno) and *payload set. False: ask over TCP.
   bool AskUdp(const sealfs_xdp_key& key, Status* status, sealfs_xdp_payload* payload);
 
-  ClusterConfig config_;
-  Placement placement_;
-  std::map<ServerId, std::unique_ptr<RpcChannel>> channels_;
+  ClusterView view_;
+  const Ino root_;                                        // the root's home never changes
   std::map<ServerId, std::unique_ptr<UdpFastPath>> udp_;  // servers with a udp_port
 };
 

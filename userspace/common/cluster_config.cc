@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -66,14 +67,39 @@ const ServerInfo* ClusterConfig::Find(ServerId id) const {
   return nullptr;
 }
 
-Result<ClusterConfig> ParseClusterConfig(std::string_view text, const std::string& source) {
+Status CheckClusterConfig(const ClusterConfig& c) {
+  if (c.version == 0) return Status::Error(EINVAL, "membership version 0");
+  if (c.chunk_size < (64u << 10) || c.chunk_size > (64u << 20) ||
+      (c.chunk_size & (c.chunk_size - 1)))
+    return Status::Error(EINVAL, fmt::format("bad chunk size {}", c.chunk_size));
+  if (c.servers.empty()) return Status::Error(EINVAL, "no servers");
+  std::set<std::pair<std::string, uint16_t>> endpoints;
+  for (size_t i = 0; i < c.servers.size(); ++i) {
+    const ServerInfo& s = c.servers[i];
+    if (s.id == 0 || (i > 0 && s.id <= c.servers[i - 1].id))
+      return Status::Error(EINVAL,
+                           fmt::format("server id {} is zero, repeated or out of order", s.id));
+    if (s.address.empty() || s.port == 0)
+      return Status::Error(EINVAL, fmt::format("server {} has no address or port", s.id));
+    if (!endpoints.insert({s.address, s.port}).second)
+      return Status::Error(EINVAL, fmt::format("address {}:{} is listed twice", s.address, s.port));
+  }
+  if (!c.Find(c.root_server))
+    return Status::Error(EINVAL, fmt::format("root server {} is not a member", c.root_server));
+  return Status::Ok();
+}
+
+Result<ClusterConfig> ParseClusterConfig(std::string_view text, const std::string& source,
+                                         const std::string& base_dir) {
   toml::table root;
   try {
     root = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     return ErrorAt(source, e.source(), std::string(e.description()));
   }
-  if (Status s = CheckKnownKeys(root, {"version", "chunk_size", "server"}, source); !s.ok())
+  if (Status s = CheckKnownKeys(
+          root, {"version", "chunk_size", "root_server", "secret_file", "server"}, source);
+      !s.ok())
     return s;
 
   ClusterConfig cfg;
@@ -118,6 +144,18 @@ Result<ClusterConfig> ParseClusterConfig(std::string_view text, const std::strin
   }
   std::sort(cfg.servers.begin(), cfg.servers.end(),
             [](const ServerInfo& a, const ServerInfo& b) { return a.id < b.id; });
+
+  int64_t root_server = cfg.servers.front().id;
+  if (Status s = ReadInt(root, "root_server", 1, 65535, false, source, &root_server); !s.ok())
+    return s;
+  cfg.root_server = static_cast<ServerId>(root_server);
+  if (!cfg.Find(cfg.root_server))
+    return ErrorAt(source, root.get("root_server")->source(),
+                   fmt::format("root_server {} is not a listed server", root_server));
+  if (Status s = ReadString(root, "secret_file", false, source, &cfg.secret_file); !s.ok())
+    return s;
+  if (!cfg.secret_file.empty())
+    cfg.secret_file = (std::filesystem::absolute(base_dir) / cfg.secret_file).lexically_normal();
   return cfg;
 }
 
@@ -126,7 +164,8 @@ Result<ClusterConfig> LoadClusterConfig(const std::string& path) {
   if (!in) return Status::Error(ENOENT, fmt::format("cannot read cluster file {}", path));
   std::stringstream ss;
   ss << in.rdbuf();
-  return ParseClusterConfig(ss.str(), path);
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return ParseClusterConfig(ss.str(), path, dir.empty() ? "." : dir);
 }
 
 }  // namespace sealfs

@@ -3,6 +3,9 @@
 //
 //   version = 1                  # membership version (epoch), >= 1
 //   chunk_size = 4194304         # optional, bytes, power of two in [64 KiB, 64 MiB]
+//   root_server = 1              # optional: the member holding "/" (default: lowest id)
+//   secret_file = "cluster.key"  # optional: the cluster secret (cluster_secret.h),
+//                                # relative to the cluster file's directory
 //   [[server]]
 //   id = 1                       # stable id, 1..65535, never reused
 //   address = "127.0.0.1"
@@ -29,22 +32,44 @@ struct ServerInfo {
   uint16_t port = 0;
   uint16_t udp_port = 0;  // 0: no UDP fast path (docs/protocol.md, "UDP fast path")
   std::string data_dir;
+  bool operator==(const ServerInfo&) const = default;
+  template <class V>
+  void Fields(V& v) {
+    v(id, address, port, udp_port, data_dir);
+  }
 };
 
+// A membership: what the cluster file says, and what the loader publishes
+// (membership.h).
 struct ClusterConfig {
   uint64_t version = 0;
   uint64_t chunk_size = kDefaultChunkSize;
+  ServerId root_server = 0;  // the root directory's home; never changes
+  // Absolute, or empty: this process cannot sign or check membership changes.
+  // Local to the machine: not part of a published membership.
+  std::string secret_file;
   std::vector<ServerInfo> servers;  // sorted by id
 
   const ServerInfo* Find(ServerId id) const;
-  // The root directory lives on the member with the lowest id.
-  ServerId RootServer() const { return servers.front().id; }
-  Ino RootIno() const { return MakeIno(RootServer(), kRootLocal); }
+  ServerId RootServer() const { return root_server; }
+  Ino RootIno() const { return MakeIno(root_server, kRootLocal); }
+  // The published membership (membership.h).
+  template <class V>
+  void Fields(V& v) {
+    v(version, chunk_size, root_server, servers);
+  }
 };
 
 // Parses and validates a cluster file. Errors name the file and, where one
-// applies, the line: "cluster.toml:7: server id 3 is listed twice".
+// applies, the line: "cluster.toml:7: server id 3 is listed twice". A
+// relative secret_file is taken from `base_dir`.
 Result<ClusterConfig> LoadClusterConfig(const std::string& path);
-Result<ClusterConfig> ParseClusterConfig(std::string_view text, const std::string& source_name);
+Result<ClusterConfig> ParseClusterConfig(std::string_view text, const std::string& source_name,
+                                         const std::string& base_dir = ".");
+
+// The rules every membership keeps, however it was made: a version, a chunk
+// size that is a power of two in range, at least one server, ids unique and
+// in order, no address:port twice, the root server a member.
+Status CheckClusterConfig(const ClusterConfig& config);
 
 }  // namespace sealfs

@@ -64,6 +64,10 @@ const char* OpName(Op op) {
       return "TXN_STATUS";
     case Op::kPeerRenameLock:
       return "PEER_RENAME_LOCK";
+    case Op::kMembershipGet:
+      return "MEMBERSHIP_GET";
+    case Op::kMembershipOffer:
+      return "MEMBERSHIP_OFFER";
     case Op::kFsckScanMeta:
       return "FSCK_SCAN_META";
     case Op::kFsckListChunks:

@@ -50,6 +50,10 @@ enum class Op : uint16_t {
   kPeerFinish = 104,      // commit or undo the prepared steps of an operation
   kTxnStatus = 105,       // to a coordinator: what became of an operation?
   kPeerRenameLock = 106,  // to the root server: the cluster's directory-move lock
+  // Membership (docs/design.md, "Membership changes"); answered whatever
+  // version the request carries.
+  kMembershipGet = 120,    // the server's membership and state (sealfs-loader status)
+  kMembershipOffer = 121,  // a signed membership record: adopt it if newer
   // Read-only scans for sealfs-fsck on a running cluster.
   kFsckScanMeta = 110,
   kFsckListChunks = 111,
@@ -543,6 +547,40 @@ struct FsckListChunksResp {
   template <class V>
   void Fields(V& v) {
     v(chunks, next_ino, next_index, eof);
+  }
+};
+
+// A membership record (membership.h) and its MAC; the payload of
+// MEMBERSHIP_OFFER and of an ESTALE reply to a request from an older version.
+struct SignedMembership {
+  std::string record;  // Encode(ClusterConfig)
+  std::string mac;     // HMAC-SHA256 of the record; empty when never signed
+  template <class V>
+  void Fields(V& v) {
+    v(record, mac);
+  }
+};
+
+struct MembershipVersion {
+  uint64_t version = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(version);
+  }
+};
+
+// MEMBERSHIP_GET: what `sealfs-loader status` shows of one server.
+struct ServerStatusResp {
+  uint16_t server_id = 0;
+  SignedMembership membership;
+  uint64_t bytes_total = 0;  // the data directory's file system
+  uint64_t bytes_free = 0;
+  uint64_t inodes = 0;       // inodes whose home is this server
+  uint64_t chunks = 0;       // chunk files held here
+  uint64_t chunk_bytes = 0;  // bytes allocated to them
+  template <class V>
+  void Fields(V& v) {
+    v(server_id, membership, bytes_total, bytes_free, inodes, chunks, chunk_bytes);
   }
 };
 

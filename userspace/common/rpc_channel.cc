@@ -65,7 +65,7 @@ struct RpcChannel::Link {
         }
       }
       // Without a waiter (its caller timed out already) the payload is read and dropped.
-      Reply reply{.status = h.status};
+      Reply reply{.status = h.status, .epoch = h.epoch};
       if (!self->ReadPayload(h, waiter ? waiter->sink : std::span<uint8_t>(), &reply)) break;
       if (waiter) waiter->reply.set_value(std::move(reply));
     }
@@ -221,7 +221,7 @@ Result<Reply> RpcChannel::Call(Op op, const std::vector<uint8_t>& fields, std::s
     sent |= !unsent;
   }
   if (maybe_sent) *maybe_sent = sent;
-  if (!r.ok()) spdlog::debug("{}", r.status().message());
+  if (!r.ok() && !IsMembershipMismatch(r.status())) spdlog::debug("{}", r.status().message());
   return r;
 }
 

@@ -9,12 +9,21 @@
 // as down); the next call reconnects. Calls marked idempotent are retried once
 // on a fresh connection when the old one broke before the reply came; any
 // call is, when the connection was known to be broken before it was sent.
+//
+// Every request carries the caller's membership version (epoch). A server on
+// another version answers ESTALE with its own version in the reply header and
+// carries nothing out (docs/protocol.md, "Membership versions"): the channel
+// hands that reply to its mismatch handler (ClusterView learns or offers a
+// membership there), which says whether the request goes to this server
+// again; if not, the call fails with ERESTART, which tells the caller to
+// route it again under the current membership.
 #pragma once
 
 #include <asio.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -36,11 +45,24 @@ struct Reply {
   // The payload was a bytes reply read straight into the caller's sink:
   // `payload` holds only its u32 length.
   bool in_sink = false;
+  uint64_t epoch = 0;  // the server's membership version
 };
+
+// ERESTART from a call: the server is on another membership version; route
+// the request again under the current membership and resend it.
+inline bool IsMembershipMismatch(const Status& s) { return s.err() == ERESTART; }
 
 class RpcChannel {
  public:
   RpcChannel(ServerInfo server, uint64_t epoch, std::chrono::milliseconds timeout);
+  // Called with a reply from a server on another membership version, on the
+  // calling thread. True: send the request to this server again (at most
+  // kMaxResends times in all); false: the call fails with ERESTART.
+  using MismatchHandler = std::function<bool(RpcChannel* channel, const Reply& reply)>;
+  static constexpr int kMaxResends = 8;
+  void set_mismatch_handler(MismatchHandler handler) { on_mismatch_ = std::move(handler); }
+  // The membership version stamped on requests from now on.
+  void set_epoch(uint64_t epoch) { epoch_ = epoch; }
   ~RpcChannel();
   RpcChannel(const RpcChannel&) = delete;
   RpcChannel& operator=(const RpcChannel&) = delete;
@@ -66,6 +88,7 @@ class RpcChannel {
   }
 
   const std::string& name() const { return name_; }
+  const ServerInfo& server() const { return server_; }
 
  private:
   struct Link;
@@ -75,7 +98,9 @@ class RpcChannel {
 
   ServerInfo server_;
   std::string name_;
-  uint64_t epoch_;
+  static constexpr std::chrono::milliseconds kBehindPause{25};
+  std::atomic<uint64_t> epoch_;
+  MismatchHandler on_mismatch_;
   std::chrono::milliseconds timeout_;
   std::atomic<uint64_t> next_id_{1};
   std::mutex mu_;

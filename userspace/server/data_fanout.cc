@@ -1,25 +1,22 @@
 #include "data_fanout.h"
 
+#include <fmt/format.h>
+
 namespace sealfs {
 
-DataFanout::DataFanout(const ClusterConfig& config, ServerId self, ChunkStore* chunks,
-                       std::chrono::milliseconds timeout)
-    : self_(self), chunks_(chunks) {
-  for (const ServerInfo& s : config.servers) {
-    if (s.id != self) peers_[s.id] = std::make_unique<RpcChannel>(s, config.version, timeout);
-  }
-}
+DataFanout::DataFanout(ClusterView* view, ServerId self, ChunkStore* chunks)
+    : view_(view), self_(self), chunks_(chunks) {}
 
-RpcChannel* DataFanout::Peer(ServerId id) {
-  auto it = peers_.find(id);
-  return it == peers_.end() ? nullptr : it->second.get();
-}
+RpcChannel* DataFanout::Peer(ServerId id) { return view_->Channel(id); }
 
 Result<int64_t> DataFanout::TruncateEverywhere(Ino ino, uint64_t size) {
   Result<int64_t> local = chunks_->Truncate(ino, size);
   if (!local.ok()) return local.status();
   int64_t freed = *local;
-  for (auto& [id, channel] : peers_) {
+  for (const ServerInfo& member : view_->Current()->config.servers) {
+    if (member.id == self_) continue;
+    RpcChannel* channel = view_->Channel(member.id);
+    if (!channel) return Status::Error(EIO, fmt::format("no channel to server {}", member.id));
     PeerTruncChunksReq req{ino, size};
     WriteResp resp;
     if (Status s = channel->Call(Op::kPeerTruncChunks, req, &resp, true); !s.ok()) return s;

@@ -4,19 +4,16 @@
 // PEER_TRUNC_CHUNKS over the protocol.
 #pragma once
 
-#include <map>
-#include <memory>
-
 #include "chunk_store.h"
-#include "cluster_config.h"
+#include "cluster_view.h"
 #include "rpc_channel.h"
 
 namespace sealfs {
 
 class DataFanout {
  public:
-  DataFanout(const ClusterConfig& config, ServerId self, ChunkStore* chunks,
-             std::chrono::milliseconds timeout);
+  // `view` lists the members; it must outlive the fanout.
+  DataFanout(ClusterView* view, ServerId self, ChunkStore* chunks);
 
   // Drops every byte of `ino` at or beyond `size` on every server; returns the
   // number of 512-byte blocks freed. Fails if any server could not be reached
@@ -27,9 +24,9 @@ class DataFanout {
   RpcChannel* Peer(ServerId id);
 
  private:
+  ClusterView* view_;
   ServerId self_;
   ChunkStore* chunks_;
-  std::map<ServerId, std::unique_ptr<RpcChannel>> peers_;
 };
 
 }  // namespace sealfs

@@ -9,24 +9,27 @@
 
 namespace sealfs {
 
-RpcSource::RpcSource(const ClusterConfig& config, std::chrono::milliseconds timeout) {
-  for (const ServerInfo& s : config.servers)
-    channels_[s.id] = std::make_unique<RpcChannel>(s, config.version, timeout);
-}
+RpcSource::RpcSource(const ClusterConfig& config, std::chrono::milliseconds timeout)
+    : view_(config, MakeMembership(config, nullptr), {.timeout = timeout}) {}
 
 template <class Req, class Resp>
 Status RpcSource::Call(ServerId server, Op op, const Req& req, Resp* resp) {
-  RpcChannel& channel = *channels_.at(server);
   Req copy = req;
   std::vector<uint8_t> fields;
   fields.reserve(64);
   Encode(copy, &fields);
-  Result<Reply> r = channel.Call(op, fields, {}, /*idempotent=*/true);
-  if (!r.ok()) return r.status();  // transport errors name the server already
+  RpcChannel* channel = nullptr;
+  Result<Reply> r = Status::Ok();
+  Status routed = view_.Routed([&](const ClusterView::Members&) {
+    channel = view_.Channel(server);
+    if (!channel) return Status::Error(EINVAL, fmt::format("server {} is not a member", server));
+    r = channel->Call(op, fields, {}, /*idempotent=*/true);
+    return r.status();
+  });
+  if (!routed.ok()) return routed;  // transport errors name the server already
   std::string why;
   if (r->status != 0) {
     why = std::strerror(r->status);
-    if (r->status == ESTALE) why += " (its cluster file has another version)";
     if (r->status == ENOSYS) why += " (the server is older than online fsck)";
   } else if (!Decode(r->payload, resp)) {
     why = "malformed reply";
@@ -34,14 +37,14 @@ Status RpcSource::Call(ServerId server, Op op, const Req& req, Resp* resp) {
     return Status::Ok();
   }
   return Status::Error(r->status != 0 ? r->status : EIO,
-                       fmt::format("{}: {} failed: {}", channel.name(), OpName(op), why));
+                       fmt::format("{}: {} failed: {}", channel->name(), OpName(op), why));
 }
 
 std::vector<std::pair<ServerId, Status>> RpcSource::Ping() {
   std::vector<std::pair<ServerId, Status>> down;
-  for (auto& [id, channel] : channels_) {
+  for (const ServerInfo& server : view_.Current()->config.servers) {
     Empty req, resp;
-    if (Status s = Call(id, Op::kPing, req, &resp); !s.ok()) down.emplace_back(id, s);
+    if (Status s = Call(server.id, Op::kPing, req, &resp); !s.ok()) down.emplace_back(server.id, s);
   }
   return down;
 }

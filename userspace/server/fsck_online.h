@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "cluster_view.h"
 #include "fsck.h"
-#include "rpc_channel.h"
 
 namespace sealfs {
 
@@ -33,7 +33,8 @@ class RpcSource : public FsckSource {
   template <class Req, class Resp>
   Status Call(ServerId server, Op op, const Req& req, Resp* resp);
 
-  std::map<ServerId, std::unique_ptr<RpcChannel>> channels_;
+  // Follows the cluster to its current membership version.
+  ClusterView view_;
 };
 
 // The findings of `second` that `first` made too, from the same evidence.

@@ -10,7 +10,9 @@
 #include "cache_registry.h"
 #include "chunk_store.h"
 #include "cluster_config.h"
+#include "cluster_secret.h"
 #include "logging.h"
+#include "membership_keeper.h"
 #include "meta_store.h"
 #include "request_handler.h"
 #include "rpc_server.h"
@@ -115,8 +117,33 @@ int main(int argc, char** argv) {
     spdlog::error("{}", meta.status().message());
     return 1;
   }
-  Result<std::unique_ptr<ChunkStore>> chunks =
-      ChunkStore::Open(data_dir + "/chunks", config->chunk_size);
+  // The membership: the cluster file's, or a newer one an earlier run took
+  // from the loader; and the secret that lets this server take newer ones.
+  Result<StartingMembership> start = ChooseStartingMembership(*config, **meta);
+  if (!start.ok()) {
+    spdlog::error("{}", start.status().message());
+    return 1;
+  }
+  me = start->config.Find(me->id);
+  if (!me) {
+    spdlog::error("membership version {} stored in {} does not list server {}",
+                  start->config.version, data_dir, id);
+    return 1;
+  }
+  const ServerInfo self = *me;
+  std::optional<ClusterSecret> secret;
+  if (!config->secret_file.empty()) {
+    Result<ClusterSecret> loaded = ClusterSecret::Load(config->secret_file);
+    if (!loaded.ok()) {
+      spdlog::error("{}", loaded.status().message());
+      return 2;
+    }
+    secret = *loaded;
+  } else {
+    spdlog::warn("{} names no secret_file: this server takes no membership changes", config_path);
+  }
+  const uint64_t chunk_size = start->config.chunk_size;
+  Result<std::unique_ptr<ChunkStore>> chunks = ChunkStore::Open(data_dir + "/chunks", chunk_size);
   if (!chunks.ok()) {
     spdlog::error("{}", chunks.status().message());
     return 1;
@@ -157,32 +184,34 @@ int main(int argc, char** argv) {
   // every datagram is answered in user space.
   XdpProgram::RemoveEarlierRun(xdp_pin_dir);
   std::unique_ptr<XdpProgram> xdp;
-  if (!xdp_interface.empty()) xdp = StartXdp(*me, xdp_interface, xdp_mode, xdp_pin_dir);
+  if (!xdp_interface.empty()) xdp = StartXdp(self, xdp_interface, xdp_mode, xdp_pin_dir);
   std::optional<XdpAnswers> xdp_answers;
-  if (me->udp_port) xdp_answers.emplace(xdp ? xdp->answers_fd() : -1);
+  if (self.udp_port) xdp_answers.emplace(xdp ? xdp->answers_fd() : -1);
   store->SetCommitObserver([&cache, &xdp_answers](const MetaStore::Batch& b) {
     if (xdp_answers) xdp_answers->Committed(b.changed_inodes(), b.changed_entries());
     cache.Committed(b.changed_inodes(), b.changed_entries());
   });
 
-  ServerCore core(*config, me->id, meta->get(), chunks->get(),
-                  std::chrono::milliseconds(timeout_ms));
+  const uint64_t version = start->config.version;
+  const ClusterConfig first = start->config;
+  ServerCore core(std::move(*start), self.id, meta->get(), chunks->get(),
+                  std::chrono::milliseconds(timeout_ms), secret ? &*secret : nullptr);
   NamespaceService& ns = core.ns;
-  if (me->id == config->RootServer()) {
-    if (Status s = ns.EnsureRoot(config->RootIno()); !s.ok()) {
+  if (self.id == first.RootServer()) {
+    if (Status s = ns.EnsureRoot(first.RootIno()); !s.ok()) {
       spdlog::error("cannot create the root directory: {}", s.ToString());
       return 1;
     }
   }
   RequestHandler handler(&ns, meta->get(), chunks->get(), &core.participant, &core.coordinator,
-                         config->version);
+                         &core.membership);
   handler.set_cache(&cache);
   RpcServer server(io, pool, peer_pool, &handler);
   server.set_cache(&cache);
   std::optional<UdpResponder> udp;
   if (xdp_answers) udp.emplace(io, &ns, &*xdp_answers);
-  Status listening = server.Listen(me->address, me->port);
-  if (listening.ok() && udp) listening = udp->Listen(me->address, me->udp_port);
+  Status listening = server.Listen(self.address, self.port);
+  if (listening.ok() && udp) listening = udp->Listen(self.address, self.udp_port);
   if (!listening.ok()) {
     spdlog::error("{}", listening.message());
     work.reset();
@@ -191,9 +220,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   core.coordinator.ReleaseDirMoveLockOfEarlierRun();
-  spdlog::info("server {} serving {}:{} (data in {}, membership version {}, {} inodes)", me->id,
-               me->address, me->port, data_dir, config->version, (*meta)->inode_count());
-  if (udp) spdlog::info("UDP fast path: GETATTR and LOOKUP answered on UDP port {}", me->udp_port);
+  spdlog::info("server {} serving {}:{} (data in {}, membership version {}, {} inodes)", self.id,
+               self.address, self.port, data_dir, version, (*meta)->inode_count());
+  if (udp) spdlog::info("UDP fast path: GETATTR and LOOKUP answered on UDP port {}", self.udp_port);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -14,6 +14,7 @@ constexpr size_t kWriteBufferBytes = 16 << 20;
 constexpr char kCounterIno[] = "next_local";
 constexpr char kCounterIntent[] = "next_intent";
 constexpr char kIdentity[] = "server_id";
+constexpr char kMembership[] = "membership";
 
 void AppendBE64(std::string* s, uint64_t v) {
   for (int i = 7; i >= 0; --i) s->push_back(static_cast<char>((v >> (i * 8)) & 0xff));
@@ -123,6 +124,13 @@ void MetaStore::Batch::PutCounter(std::string_view name, uint64_t value) {
   std::string v;
   AppendBE64(&v, value);
   batch_.Put(CounterKey(name), v);
+}
+
+void MetaStore::Batch::PutMembership(const SignedMembership& m) {
+  SignedMembership copy = m;
+  std::vector<uint8_t> v = Encode(copy);
+  batch_.Put(CounterKey(kMembership),
+             leveldb::Slice(reinterpret_cast<const char*>(v.data()), v.size()));
 }
 
 Result<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& dir, ServerId id) {
@@ -363,6 +371,17 @@ Result<uint64_t> MetaStore::GetCounter(std::string_view name) const {
     return s;
   if (v.size() != 8) return Status::Error(EIO, "counter " + std::string(name) + " is malformed");
   return ReadBE64(v);
+}
+
+Result<SignedMembership> MetaStore::GetMembership() const {
+  std::string v;
+  if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), CounterKey(kMembership), &v));
+      !s.ok())
+    return s;
+  SignedMembership m;
+  if (!Decode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(v.data()), v.size()), &m))
+    return Status::Error(EIO, "the stored membership record is malformed");
+  return m;
 }
 
 }  // namespace sealfs

@@ -108,6 +108,8 @@ class MetaStore {
     void PutOrphan(Ino ino);
     void DeleteOrphan(Ino ino);
     void PutCounter(std::string_view name, uint64_t value);
+    // The membership this server acts on (membership_keeper.h).
+    void PutMembership(const SignedMembership& m);
     leveldb::WriteBatch* raw() { return &batch_; }
 
     // What clients may have cached that this batch changes: the inodes whose
@@ -136,6 +138,8 @@ class MetaStore {
   Result<std::string> GetXattr(Ino ino, std::string_view name) const;
   // A counter written with Batch::PutCounter; ENOENT if never written.
   Result<uint64_t> GetCounter(std::string_view name) const;
+  // The membership stored with Batch::PutMembership; ENOENT if none.
+  Result<SignedMembership> GetMembership() const;
 
   // Calls fn(name, value, cookie) for entries of `parent` with cookie >= from,
   // in cookie order, until fn returns false.

@@ -40,7 +40,7 @@ NamespaceService::NamespaceService(const Deps& deps, ServerId self)
       applier_(deps.applier),
       coord_(deps.coordinator),
       participant_(deps.participant),
-      placement_(deps.placement),
+      view_(deps.view),
       self_(self) {}
 
 Status NamespaceService::EnsureRoot(Ino root) {
@@ -267,7 +267,8 @@ Status NamespaceService::Mknod(const MknodReq& req, Entry* out) {
   if (type == S_IFLNK && (req.symlink.empty() || req.symlink.size() > kSymlinkMax))
     return Status::Error(req.symlink.empty() ? ENOENT : ENAMETOOLONG);
   // Directories spread over the cluster; everything else stays with its parent.
-  const ServerId home = type == S_IFDIR ? placement_->DirServer(req.parent, req.name) : self_;
+  const ServerId home =
+      type == S_IFDIR ? view_->Current()->placement.DirServer(req.parent, req.name) : self_;
   return Retrying([&] { return MknodOnce(req, home, out); });
 }
 

@@ -14,10 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "cluster_view.h"
 #include "intent_runner.h"
 #include "messages.h"
 #include "meta_store.h"
-#include "placement.h"
 #include "step_applier.h"
 #include "stripe_locks.h"
 #include "txn_coordinator.h"
@@ -34,7 +34,7 @@ class NamespaceService {
     StepApplier* applier;
     TxnCoordinator* coordinator;
     TxnParticipant* participant;
-    const Placement* placement;
+    const ClusterView* view;  // where new directories go
   };
   NamespaceService(const Deps& deps, ServerId self);
 
@@ -86,7 +86,7 @@ class NamespaceService {
   StepApplier* applier_;
   TxnCoordinator* coord_;
   TxnParticipant* participant_;
-  const Placement* placement_;
+  const ClusterView* view_;
   ServerId self_;
 };
 

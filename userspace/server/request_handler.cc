@@ -55,13 +55,31 @@ bool RequestHandler::IsPeerStep(Op op) {
   }
 }
 
+bool RequestHandler::AnyMembership(Op op) {
+  switch (op) {
+    case Op::kMembershipGet:
+    case Op::kMembershipOffer:
+    case Op::kCacheRegister:
+    case Op::kCacheRenew:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void RequestHandler::Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
-                            std::vector<uint8_t>* reply) {
-  if (h.epoch != epoch_) {
+                            std::vector<uint8_t>* reply, uint64_t* epoch) {
+  Op op = static_cast<Op>(h.opcode);
+  std::shared_ptr<const ClusterView::Members> members = membership_->view().Current();
+  *epoch = members->config.version;
+  if (h.epoch != *epoch && !AnyMembership(op)) {
     *status = ESTALE;
+    if (h.epoch < *epoch) {
+      SignedMembership record = members->record;
+      Encode(record, reply);
+    }
     return;
   }
-  Op op = static_cast<Op>(h.opcode);
   Status s = Dispatch(op, payload, reply);
   if (!s.ok()) {
     reply->clear();
@@ -96,6 +114,22 @@ Status RequestHandler::Statfs(std::vector<uint8_t>* reply) {
   // many more files (chunk files) this server can take.
   r.inodes_total = ns_->InodeCount() + space->files_free;
   r.inodes_free = space->files_free;
+  Encode(r, reply);
+  return Status::Ok();
+}
+
+Status RequestHandler::ServerStatus(std::vector<uint8_t>* reply) {
+  ServerStatusResp r{.server_id = meta_->server_id(),
+                     .membership = membership_->view().Current()->record,
+                     .inodes = ns_->InodeCount()};
+  if (Result<ChunkStore::Space> space = chunks_->Statfs(); space.ok()) {
+    r.bytes_total = space->total;
+    r.bytes_free = space->avail;
+  }
+  chunks_->ForEachChunk([&r](Ino, uint64_t, uint64_t bytes) {
+    ++r.chunks;
+    r.chunk_bytes += bytes;
+  });
   Encode(r, reply);
   return Status::Ok();
 }
@@ -169,6 +203,15 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
           payload, reply, [&](auto& q, auto* r) { return ns_->Readlink(q.ino, &r->data); });
     case Op::kStatfs:
       return Statfs(reply);
+    case Op::kMembershipGet:
+      return ServerStatus(reply);
+    case Op::kMembershipOffer:
+      return Run<SignedMembership, MembershipVersion>(payload, reply, [&](auto& q, auto* r) {
+        Result<uint64_t> v = membership_->Offer(q);
+        if (!v.ok()) return v.status();
+        r->version = *v;
+        return Status::Ok();
+      });
     case Op::kSetxattr:
       return Run<XattrReq, Empty>(payload, reply, [&](auto& q, auto*) { return ns_->SetXattr(q); });
     case Op::kGetxattr:

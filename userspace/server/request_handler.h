@@ -11,6 +11,7 @@
 #include "cache_registry.h"
 #include "chunk_store.h"
 #include "frame.h"
+#include "membership_keeper.h"
 #include "meta_store.h"
 #include "namespace_service.h"
 #include "txn_coordinator.h"
@@ -22,13 +23,14 @@ class RequestHandler {
  public:
   // `meta` is read directly only by the fsck scans.
   RequestHandler(NamespaceService* ns, const MetaStore* meta, ChunkStore* chunks,
-                 TxnParticipant* participant, TxnCoordinator* coordinator, uint64_t epoch)
+                 TxnParticipant* participant, TxnCoordinator* coordinator,
+                 MembershipKeeper* membership)
       : ns_(ns),
         meta_(meta),
         chunks_(chunks),
         participant_(participant),
         coordinator_(coordinator),
-        epoch_(epoch) {}
+        membership_(membership) {}
 
   // Serves the caching LOOKUP/GETATTR and CACHE_RENEW from `cache`.
   void set_cache(CacheRegistry* cache) { cache_ = cache; }
@@ -40,16 +42,22 @@ class RequestHandler {
   // starve each other of threads.
   static bool IsPeerStep(Op op);
 
-  uint64_t epoch() const { return epoch_; }
+  // True for requests answered whatever membership version they carry:
+  // the membership's own and the cache sessions' (which are per connection).
+  static bool AnyMembership(Op op);
 
-  // Fills *status (0 or errno) and *reply for the request.
+  // Fills *status (0 or errno), *reply and *epoch (the membership version
+  // the request was served under) for the request. A request stamped with
+  // another version is answered ESTALE; if it is older, with the current
+  // membership record.
   void Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
-              std::vector<uint8_t>* reply);
+              std::vector<uint8_t>* reply, uint64_t* epoch);
 
  private:
   Status Dispatch(Op op, std::span<const uint8_t> payload, std::vector<uint8_t>* reply);
   Status Read(std::span<const uint8_t> payload, std::vector<uint8_t>* reply);
   Status Statfs(std::vector<uint8_t>* reply);
+  Status ServerStatus(std::vector<uint8_t>* reply);
   Status CachingLookup(const CachingLookupReq& q, Entry* e);
   Status CachingGetattr(const CachingInoReq& q, Attr* a);
 
@@ -58,7 +66,7 @@ class RequestHandler {
   ChunkStore* chunks_;
   TxnParticipant* participant_;
   TxnCoordinator* coordinator_;
-  uint64_t epoch_;
+  MembershipKeeper* membership_;
   CacheRegistry* cache_ = nullptr;
 };
 

@@ -100,12 +100,11 @@ void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHead
     reply_header.opcode = h.opcode;
     reply_header.flags = kFlagResponse;
     reply_header.request_id = h.request_id;
-    reply_header.epoch = h.epoch;
     std::vector<uint8_t> reply;
     // Invalidations of cached answers that the request's changes sent are
     // waited for here, with the handler's locks released, before the reply.
     CacheRegistry::DeferredAcks acks(cache_);
-    handler_->Handle(h, payload, &reply_header.status, &reply);
+    handler_->Handle(h, payload, &reply_header.status, &reply, &reply_header.epoch);
     acks.Wait();
     conn->Send(reply_header, std::move(reply));
   };
@@ -132,8 +131,6 @@ void RpcServer::RegisterCacheSession(const std::shared_ptr<Connection>& conn, co
   CacheRegisterReq req;
   if (!cache_) {
     reply_header.status = ENOSYS;
-  } else if (h.epoch != handler_->epoch()) {
-    reply_header.status = ESTALE;
   } else if (!Decode(payload, &req)) {
     reply_header.status = EINVAL;
   } else if (Result<uint32_t> lease = cache_->Register(conn, req); !lease.ok()) {

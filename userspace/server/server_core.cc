@@ -2,21 +2,21 @@
 
 namespace sealfs {
 
-ServerCore::ServerCore(const ClusterConfig& config, ServerId self, MetaStore* meta,
-                       ChunkStore* chunks, std::chrono::milliseconds peer_timeout)
-    : fanout(config, self, chunks, peer_timeout),
+ServerCore::ServerCore(StartingMembership start, ServerId self, MetaStore* meta, ChunkStore* chunks,
+                       std::chrono::milliseconds peer_timeout, const ClusterSecret* secret)
+    : membership(std::move(start), self, meta, secret, peer_timeout),
+      fanout(&membership.view(), self, chunks),
       intents(meta, &locks, &fanout),
       applier(meta),
       participant(meta, &locks, &applier, &intents),
-      coordinator(meta, &intents, &fanout, self, config.RootServer()),
-      placement(config),
+      coordinator(meta, &intents, &fanout, self, membership.view().Current()->config.RootServer()),
       ns({.meta = meta,
           .locks = &locks,
           .intents = &intents,
           .applier = &applier,
           .coordinator = &coordinator,
           .participant = &participant,
-          .placement = &placement},
+          .view = &membership.view()},
          self) {
   // Prepared steps older than a second are settled with their coordinator's
   // answer (an operation it is still running is left alone).

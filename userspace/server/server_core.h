@@ -8,9 +8,9 @@
 #include "cluster_config.h"
 #include "data_fanout.h"
 #include "intent_runner.h"
+#include "membership_keeper.h"
 #include "meta_store.h"
 #include "namespace_service.h"
-#include "placement.h"
 #include "step_applier.h"
 #include "stripe_locks.h"
 #include "txn_coordinator.h"
@@ -19,20 +19,21 @@
 namespace sealfs {
 
 struct ServerCore {
-  // Starts the intent runner and the resolver of prepared steps.
-  ServerCore(const ClusterConfig& config, ServerId self, MetaStore* meta, ChunkStore* chunks,
-             std::chrono::milliseconds peer_timeout);
+  // Starts the intent runner and the resolver of prepared steps. `secret`
+  // (may be null: no membership changes) must outlive the core.
+  ServerCore(StartingMembership membership, ServerId self, MetaStore* meta, ChunkStore* chunks,
+             std::chrono::milliseconds peer_timeout, const ClusterSecret* secret = nullptr);
   ~ServerCore() { Stop(); }
   // Stops the background threads.
   void Stop();
 
+  MembershipKeeper membership;
   StripeLocks locks;
   DataFanout fanout;
   IntentRunner intents;
   StepApplier applier;
   TxnParticipant participant;
   TxnCoordinator coordinator;
-  Placement placement;
   NamespaceService ns;
 };
 

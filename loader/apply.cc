@@ -1,0 +1,115 @@
+#include "apply.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <set>
+
+#include "cluster_config.h"
+#include "cluster_secret.h"
+#include "member_survey.h"
+#include "membership.h"
+
+namespace sealfs {
+namespace {
+
+std::set<ServerId> Ids(const ClusterConfig& c) {
+  std::set<ServerId> ids;
+  for (const ServerInfo& s : c.servers) ids.insert(s.id);
+  return ids;
+}
+
+// Why `next` cannot follow `now`, or OK.
+Status CheckChange(const ClusterConfig& now, const ClusterConfig& next) {
+  if (next.root_server != now.root_server)
+    return Status::Error(EINVAL, fmt::format("root_server is {} but the root directory lives on "
+                                             "server {}; it cannot move",
+                                             next.root_server, now.root_server));
+  if (next.chunk_size != now.chunk_size)
+    return Status::Error(EINVAL, fmt::format("chunk_size is {} but the cluster's data is cut in "
+                                             "chunks of {}; it cannot change",
+                                             next.chunk_size, now.chunk_size));
+  if (Ids(next) != Ids(now))
+    return Status::Error(ENOTSUP,
+                         "the file adds or removes servers: moving their data is not "
+                         "supported by this sealfs-loader yet");
+  return Status::Ok();
+}
+
+// The two memberships list the same servers, the same way.
+bool SameMembers(const ClusterConfig& a, const ClusterConfig& b) {
+  return a.servers == b.servers && a.root_server == b.root_server && a.chunk_size == b.chunk_size;
+}
+
+}  // namespace
+
+int RunApply(const ApplyOptions& options, std::ostream& out, std::ostream& err) {
+  auto refuse = [&err](const std::string& why) {
+    fmt::print(err, "sealfs-loader apply: {}; nothing was changed\n", why);
+    return 1;
+  };
+  Result<ClusterConfig> next = LoadClusterConfig(options.cluster_file);
+  if (!next.ok()) return refuse(next.status().message());
+  if (next->secret_file.empty())
+    return refuse(
+        fmt::format("{} names no secret_file: servers take membership changes only "
+                    "signed with the cluster secret",
+                    options.cluster_file));
+  Result<ClusterSecret> secret = ClusterSecret::Load(next->secret_file);
+  if (!secret.ok()) return refuse(secret.status().message());
+
+  std::vector<MemberReport> reports = SurveyMembers(next->servers, options.timeout);
+  for (const MemberReport& r : reports) {
+    if (!r.reached.ok())
+      return refuse(fmt::format("server {} cannot be asked: {}", r.server.id, r.reached.message()));
+  }
+  SignedMembership current_record;
+  ClusterConfig now = *NewestMembership(reports, &current_record);
+  if (Status s = CheckChange(now, *next); !s.ok())
+    return refuse(fmt::format("{}: {}", options.cluster_file, s.message()));
+
+  // The same members as the current membership: servers that are behind
+  // get the current record; otherwise the file becomes the next version.
+  SignedMembership record = current_record;
+  uint64_t version = now.version;
+  if (!SameMembers(now, *next) || current_record.mac.empty()) {
+    version = now.version + 1;
+    next->version = version;
+    record = MakeMembership(*next, &*secret);
+    fmt::print(out, "publishing membership version {} ({} servers; was version {})\n", version,
+               next->servers.size(), now.version);
+  } else {
+    fmt::print(out, "the cluster already has this membership as version {}\n", version);
+  }
+  int failed = 0;
+  for (const MemberReport& r : reports) {
+    if (r.membership.version == version) {
+      fmt::print(out, "  server {} ({}:{}): on version {}\n", r.server.id, r.server.address,
+                 r.server.port, version);
+      continue;
+    }
+    Result<uint64_t> taken = OfferMembership(r.server, record, options.timeout);
+    if (taken.ok() && *taken == version) {
+      fmt::print(out, "  server {} ({}:{}): version {} -> {}\n", r.server.id, r.server.address,
+                 r.server.port, r.membership.version, version);
+    } else {
+      ++failed;
+      fmt::print(
+          err, "  server {} ({}:{}): did not take version {}: {}\n", r.server.id, r.server.address,
+          r.server.port, version,
+          taken.ok() ? fmt::format("it is on version {}", *taken) : taken.status().message());
+    }
+  }
+  if (failed) {
+    fmt::print(err,
+               "sealfs-loader apply: {} of {} servers are not on version {} yet; run apply "
+               "again when they are reachable (clients and servers hand the new version on "
+               "meanwhile)\n",
+               failed, reports.size(), version);
+    return 1;
+  }
+  fmt::print(out, "all {} servers are on membership version {}\n", reports.size(), version);
+  return 0;
+}
+
+}  // namespace sealfs

@@ -1,0 +1,95 @@
+#include "status.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "cluster_config.h"
+#include "member_survey.h"
+
+namespace sealfs {
+namespace {
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += fmt::format("\\{}", c);
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    else
+      out += c;
+  }
+  return out + "\"";
+}
+
+std::string Size(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 5) v /= 1024, ++u;
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+void PrintJson(const std::vector<MemberReport>& reports, uint64_t newest, std::ostream& out) {
+  fmt::print(out, "{{\"membership_version\": {}, \"servers\": [", newest);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const MemberReport& r = reports[i];
+    fmt::print(out, "{}\n  {{\"id\": {}, \"address\": {}, \"port\": {}, \"reachable\": {}",
+               i ? "," : "", r.server.id, JsonString(r.server.address), r.server.port,
+               r.reached.ok());
+    if (r.reached.ok()) {
+      fmt::print(out,
+                 ", \"version\": {}, \"bytes_total\": {}, \"bytes_free\": {}, \"inodes\": {}, "
+                 "\"chunks\": {}, \"chunk_bytes\": {}}}",
+                 r.membership.version, r.status.bytes_total, r.status.bytes_free, r.status.inodes,
+                 r.status.chunks, r.status.chunk_bytes);
+    } else {
+      fmt::print(out, ", \"error\": {}}}", JsonString(r.reached.message()));
+    }
+  }
+  fmt::print(out, "\n]}}\n");
+}
+
+void PrintTable(const std::vector<MemberReport>& reports, uint64_t newest, std::ostream& out) {
+  fmt::print(out, "membership version {}\n", newest);
+  fmt::print(out, "{:>5}  {:<22} {:>7}  {:>10} {:>10} {:>9} {:>9} {:>10}\n", "id", "address",
+             "version", "size", "free", "inodes", "chunks", "data");
+  for (const MemberReport& r : reports) {
+    std::string addr = fmt::format("{}:{}", r.server.address, r.server.port);
+    if (!r.reached.ok()) {
+      fmt::print(out, "{:>5}  {:<22} unreachable: {}\n", r.server.id, addr, r.reached.message());
+      continue;
+    }
+    fmt::print(out, "{:>5}  {:<22} {:>7}  {:>10} {:>10} {:>9} {:>9} {:>10}{}\n", r.server.id, addr,
+               r.membership.version, Size(r.status.bytes_total), Size(r.status.bytes_free),
+               r.status.inodes, r.status.chunks, Size(r.status.chunk_bytes),
+               r.membership.version == newest ? "" : "  (behind)");
+  }
+}
+
+}  // namespace
+
+int RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err) {
+  Result<ClusterConfig> file = LoadClusterConfig(options.cluster_file);
+  if (!file.ok()) {
+    fmt::print(err, "sealfs-loader status: {}\n", file.status().message());
+    return 2;
+  }
+  std::vector<MemberReport> reports = SurveyMembers(file->servers, options.timeout);
+  // The servers as the cluster knows them, which may be newer than the file.
+  if (std::optional<ClusterConfig> newest = NewestMembership(reports, nullptr);
+      newest && newest->servers != file->servers)
+    reports = SurveyMembers(newest->servers, options.timeout);
+  std::optional<ClusterConfig> newest = NewestMembership(reports, nullptr);
+  const uint64_t version = newest ? newest->version : 0;
+  if (options.json)
+    PrintJson(reports, version, out);
+  else
+    PrintTable(reports, version, out);
+  for (const MemberReport& r : reports) {
+    if (!r.reached.ok() || r.membership.version != version) return 1;
+  }
+  return 0;
+}
+
+}  // namespace sealfs
