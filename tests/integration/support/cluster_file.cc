@@ -10,6 +10,7 @@ void ClusterFile::Write(const std::filesystem::path& path) const {
   std::ofstream out(path);
   out << "version = " << version << "\n";
   if (chunk_size) out << "chunk_size = " << *chunk_size << "\n";
+  if (!secret_file.empty()) out << "secret_file = \"" << secret_file.string() << "\"\n";
   for (const auto& s : servers) {
     out << "\n[[server]]\n"
         << "id = " << s.id << "\n"

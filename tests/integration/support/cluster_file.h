@@ -20,6 +20,7 @@ struct ServerSpec {
 struct ClusterFile {
   int version = 1;
   std::optional<uint64_t> chunk_size;  // unset: the product default
+  std::filesystem::path secret_file;   // empty: none
   std::vector<ServerSpec> servers;
 
   void Write(const std::filesystem::path& path) const;

@@ -48,6 +48,12 @@ LocalCluster::LocalCluster(ClusterOptions options)
   }
   ClusterFile file;
   file.chunk_size = options_.chunk_size;
+  // The cluster secret, made as an operator makes it.
+  file.secret_file = secret_path();
+  CommandResult secret =
+      RunCommand({BinaryPath("sealfs-loader").string(), "secret", "new", file.secret_file.string()},
+                 std::chrono::seconds(10));
+  if (secret.status != 0) throw std::runtime_error("sealfs-loader secret new: " + secret.output);
   // With the fast path, the second half of the ports are the UDP ones. In XDP mode every
   // server has its namespace's ports to itself; ports free on loopback do as well as any.
   const auto ports = PickFreeLoopbackPorts(options_.servers * (options_.udp_fast_path ? 2 : 1));
@@ -160,6 +166,13 @@ void LocalCluster::StartAllServers() {
 
 void LocalCluster::UnmountAll() {
   for (auto& m : mounts_) m->Unmount();
+}
+
+CommandResult LocalCluster::Loader(const std::vector<std::string>& args,
+                                   std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv = {BinaryPath("sealfs-loader").string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, timeout);
 }
 
 CommandResult LocalCluster::Fsck(bool repair, const std::vector<std::string>& options) {

@@ -74,6 +74,12 @@ class LocalCluster {
   // --repair if asked and any further options.
   CommandResult Fsck(bool repair = false, const std::vector<std::string>& options = {});
 
+  // Runs sealfs-loader with `args` (the caller names the cluster file).
+  CommandResult Loader(const std::vector<std::string>& args,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // The cluster secret (secret_file in the cluster file).
+  std::filesystem::path secret_path() const { return dir() / "cluster.key"; }
+
   int server_count() const { return static_cast<int>(servers_.size()); }
   const std::string& address(int id) const;  // IPv4, dotted
   // The network namespace (ip netns) server id runs in; empty on loopback.
