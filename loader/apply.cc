@@ -94,10 +94,13 @@ int RunApply(const ApplyOptions& options, std::ostream& out, std::ostream& err) 
                  r.server.port, r.membership.version, version);
     } else {
       ++failed;
-      fmt::print(
-          err, "  server {} ({}:{}): did not take version {}: {}\n", r.server.id, r.server.address,
-          r.server.port, version,
-          taken.ok() ? fmt::format("it is on version {}", *taken) : taken.status().message());
+      std::string why =
+          taken.ok() ? fmt::format("it is on version {}", *taken) : taken.status().message();
+      if (taken.err() == EPERM)
+        why += fmt::format(" (the server has no cluster secret, or another one than {})",
+                           next->secret_file);
+      fmt::print(err, "  server {} ({}:{}): did not take version {}: {}\n", r.server.id,
+                 r.server.address, r.server.port, version, why);
     }
   }
   if (failed) {

@@ -88,5 +88,34 @@ TEST(ClusterConfigTest, MissingFileIsNamed) {
   EXPECT_NE(c.status().message().find("/nonexistent/cluster.toml"), std::string::npos);
 }
 
+TEST(ClusterConfigTest, RootServerDefaultsToTheLowestIdAndMustBeAMember) {
+  const std::string servers =
+      "[[server]]\nid = 4\naddress = \"a\"\nport = 1\n[[server]]\nid = 2\naddress = "
+      "\"a\"\nport = 2\n";
+  Result<ClusterConfig> c = ParseClusterConfig("version = 1\n" + servers, "c");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->RootServer(), 2);
+  c = ParseClusterConfig("version = 1\nroot_server = 4\n" + servers, "c");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->RootServer(), 4);
+  EXPECT_EQ(HomeOf(c->RootIno()), 4);
+  c = ParseClusterConfig("version = 1\nroot_server = 3\n" + servers, "c.toml");
+  EXPECT_EQ(c.status().message(), "c.toml:2: root_server 3 is not a listed server");
+}
+
+TEST(ClusterConfigTest, SecretFileIsTakenFromTheClusterFilesDirectory) {
+  const std::string server = "[[server]]\nid = 1\naddress = \"a\"\nport = 1\n";
+  Result<ClusterConfig> c = ParseClusterConfig(
+      "version = 1\nsecret_file = \"keys/cluster.key\"\n" + server, "c", "/etc/sealfs");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->secret_file, "/etc/sealfs/keys/cluster.key");
+  c = ParseClusterConfig("version = 1\nsecret_file = \"/k\"\n" + server, "c", "/etc/sealfs");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->secret_file, "/k");
+  c = ParseClusterConfig("version = 1\n" + server, "c", "/etc/sealfs");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->secret_file, "") << "no secret: no membership changes";
+}
+
 }  // namespace
 }  // namespace sealfs

@@ -210,15 +210,30 @@ Result<Reply> RpcChannel::CallOnce(Op op, const std::vector<uint8_t>& fields, st
 
 Result<Reply> RpcChannel::Call(Op op, const std::vector<uint8_t>& fields, std::string_view data,
                                bool idempotent, std::span<uint8_t> sink, bool* maybe_sent) {
-  bool broken = false, unsent = false;
-  Result<Reply> r = CallOnce(op, fields, data, sink, &broken, &unsent);
-  bool sent = !unsent;
-  // A request that never left (the connection was already known to be
-  // lost) can always go again; one that may have been served only if it is
-  // idempotent.
-  if (!r.ok() && broken && (idempotent || unsent)) {
+  bool sent = false;
+  Result<Reply> r = Status::Ok();
+  for (int attempt = 1;; ++attempt) {
+    const uint64_t epoch = epoch_;
+    bool broken = false, unsent = false;
     r = CallOnce(op, fields, data, sink, &broken, &unsent);
     sent |= !unsent;
+    // A request that never left (the connection was already known to be
+    // lost) can always go again; one that may have been served only if it
+    // is idempotent.
+    if (!r.ok() && broken && (idempotent || unsent)) {
+      r = CallOnce(op, fields, data, sink, &broken, &unsent);
+      sent |= !unsent;
+    }
+    // A server on another membership version carried out nothing.
+    if (!r.ok() || r->status != ESTALE || r->epoch == epoch) break;
+    const bool resend = on_mismatch_ && on_mismatch_(this, *r);
+    if (!resend || attempt == kMaxResends) {
+      r = Status::Error(ERESTART, fmt::format("{} is on membership version {}, this process on {}",
+                                              name_, r->epoch, epoch));
+      break;
+    }
+    // A server that is behind needs a moment to catch up.
+    if (epoch_ == epoch) std::this_thread::sleep_for(attempt * kBehindPause);
   }
   if (maybe_sent) *maybe_sent = sent;
   if (!r.ok() && !IsMembershipMismatch(r.status())) spdlog::debug("{}", r.status().message());
