@@ -9,6 +9,7 @@
 #include "cluster_secret.h"
 #include "member_survey.h"
 #include "membership.h"
+#include "migration_progress.h"
 
 namespace sealfs {
 namespace {
@@ -29,10 +30,12 @@ Status CheckChange(const ClusterConfig& now, const ClusterConfig& next) {
     return Status::Error(EINVAL, fmt::format("chunk_size is {} but the cluster's data is cut in "
                                              "chunks of {}; it cannot change",
                                              next.chunk_size, now.chunk_size));
-  if (Ids(next) != Ids(now))
-    return Status::Error(ENOTSUP,
-                         "the file adds or removes servers: moving their data is not "
-                         "supported by this sealfs-loader yet");
+  for (ServerId id : Ids(now)) {
+    if (!next.Find(id))
+      return Status::Error(ENOTSUP, fmt::format("server {} is missing: removing servers is not "
+                                                "supported by this sealfs-loader yet",
+                                                id));
+  }
   return Status::Ok();
 }
 
@@ -67,12 +70,23 @@ int RunApply(const ApplyOptions& options, std::ostream& out, std::ostream& err) 
   ClusterConfig now = *NewestMembership(reports, &current_record);
   if (Status s = CheckChange(now, *next); !s.ok())
     return refuse(fmt::format("{}: {}", options.cluster_file, s.message()));
+  for (const MemberReport& r : reports) {
+    if (r.status.migrating)
+      return refuse(
+          fmt::format("server {} still moves chunks for membership version {}; wait "
+                      "for it (sealfs-loader status)",
+                      r.server.id, r.status.migrating_to));
+  }
+  // New servers: every chunk the new placement moves is pulled by its new
+  // server from the one the current placement gives it.
+  const bool moves = Ids(*next) != Ids(now);
+  if (moves) next->moving_from = now.servers;
 
   // The same members as the current membership: servers that are behind
   // get the current record; otherwise the file becomes the next version.
   SignedMembership record = current_record;
   uint64_t version = now.version;
-  if (!SameMembers(now, *next) || current_record.mac.empty()) {
+  if (moves || !SameMembers(now, *next) || current_record.mac.empty()) {
     version = now.version + 1;
     next->version = version;
     record = MakeMembership(*next, &*secret);
@@ -112,6 +126,15 @@ int RunApply(const ApplyOptions& options, std::ostream& out, std::ostream& err) 
     return 1;
   }
   fmt::print(out, "all {} servers are on membership version {}\n", reports.size(), version);
+  if (!moves || !options.wait) return 0;
+  fmt::print(out, "moving chunks to their new servers (the file system stays usable):\n");
+  if (!WaitForMigration(next->servers, options.timeout, options.tty, out)) {
+    fmt::print(err,
+               "sealfs-loader apply: no server answered for minutes; the servers go on "
+               "moving chunks (sealfs-loader status shows how far they are)\n");
+    return 1;
+  }
+  fmt::print(out, "every chunk is where membership version {} places it\n", version);
   return 0;
 }
 

@@ -1,6 +1,7 @@
 // sealfs-loader: the operator's tool for a sealfs cluster's membership
 // (docs/operations.md, "Changing the membership").
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -27,6 +28,10 @@ int main(int argc, char** argv) {
       "version and publish it to every server");
   apply_cmd->add_option("cluster_file", apply.cluster_file, "the new cluster file (TOML)")
       ->required();
+  bool no_wait = false;
+  apply_cmd->add_flag("--no-wait", no_wait,
+                      "return once every server has the new membership, without waiting for "
+                      "the chunks it moves (sealfs-loader status shows their progress)");
 
   StatusOptions status;
   CLI::App* status_cmd = app.add_subcommand(
@@ -49,6 +54,8 @@ int main(int argc, char** argv) {
   const auto timeout = std::chrono::milliseconds(timeout_ms);
   if (*apply_cmd) {
     apply.timeout = timeout;
+    apply.wait = !no_wait;
+    apply.tty = isatty(STDOUT_FILENO);
     return RunApply(apply, std::cout, std::cerr);
   }
   if (*status_cmd) {

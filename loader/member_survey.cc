@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <future>
 
 #include "membership.h"
@@ -51,9 +52,16 @@ std::vector<MemberReport> SurveyMembers(const std::vector<ServerInfo>& servers,
 
 std::optional<ClusterConfig> NewestMembership(const std::vector<MemberReport>& reports,
                                               SignedMembership* record) {
+  auto holders = [&reports](const MemberReport& of) {
+    return std::count_if(reports.begin(), reports.end(), [&of](const MemberReport& r) {
+      return r.reached.ok() && r.status.membership.record == of.status.membership.record;
+    });
+  };
   const MemberReport* newest = nullptr;
   for (const MemberReport& r : reports) {
-    if (r.reached.ok() && (!newest || r.membership.version > newest->membership.version))
+    if (!r.reached.ok()) continue;
+    if (!newest || r.membership.version > newest->membership.version ||
+        (r.membership.version == newest->membership.version && holders(r) > holders(*newest)))
       newest = &r;
   }
   if (!newest) return std::nullopt;

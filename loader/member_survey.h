@@ -24,7 +24,9 @@ struct MemberReport {
 std::vector<MemberReport> SurveyMembers(const std::vector<ServerInfo>& servers,
                                         std::chrono::milliseconds timeout);
 
-// The newest membership any reached server acts on, if one was reached.
+// The newest membership any reached server acts on, if one was reached;
+// of two records with that version (a server being added reports its own
+// cluster file's), the one most servers act on.
 std::optional<ClusterConfig> NewestMembership(const std::vector<MemberReport>& reports,
                                               SignedMembership* record);
 

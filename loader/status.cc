@@ -40,9 +40,11 @@ void PrintJson(const std::vector<MemberReport>& reports, uint64_t newest, std::o
     if (r.reached.ok()) {
       fmt::print(out,
                  ", \"version\": {}, \"bytes_total\": {}, \"bytes_free\": {}, \"inodes\": {}, "
-                 "\"chunks\": {}, \"chunk_bytes\": {}}}",
+                 "\"chunks\": {}, \"chunk_bytes\": {}, \"migrating\": {}, "
+                 "\"outgoing_chunks\": {}, \"outgoing_bytes\": {}}}",
                  r.membership.version, r.status.bytes_total, r.status.bytes_free, r.status.inodes,
-                 r.status.chunks, r.status.chunk_bytes);
+                 r.status.chunks, r.status.chunk_bytes, r.status.migrating != 0,
+                 r.status.outgoing_chunks, r.status.outgoing_bytes);
     } else {
       fmt::print(out, ", \"error\": {}}}", JsonString(r.reached.message()));
     }
@@ -52,17 +54,21 @@ void PrintJson(const std::vector<MemberReport>& reports, uint64_t newest, std::o
 
 void PrintTable(const std::vector<MemberReport>& reports, uint64_t newest, std::ostream& out) {
   fmt::print(out, "membership version {}\n", newest);
-  fmt::print(out, "{:>5}  {:<22} {:>7}  {:>10} {:>10} {:>9} {:>9} {:>10}\n", "id", "address",
-             "version", "size", "free", "inodes", "chunks", "data");
+  fmt::print(out, "{:>5}  {:<22} {:>7}  {:>10} {:>10} {:>9} {:>9} {:>10}  {}\n", "id", "address",
+             "version", "size", "free", "inodes", "chunks", "data", "moving");
   for (const MemberReport& r : reports) {
     std::string addr = fmt::format("{}:{}", r.server.address, r.server.port);
     if (!r.reached.ok()) {
       fmt::print(out, "{:>5}  {:<22} unreachable: {}\n", r.server.id, addr, r.reached.message());
       continue;
     }
-    fmt::print(out, "{:>5}  {:<22} {:>7}  {:>10} {:>10} {:>9} {:>9} {:>10}{}\n", r.server.id, addr,
-               r.membership.version, Size(r.status.bytes_total), Size(r.status.bytes_free),
-               r.status.inodes, r.status.chunks, Size(r.status.chunk_bytes),
+    std::string moving = r.status.migrating ? "pulling" : "-";
+    if (r.status.outgoing_chunks)
+      moving += fmt::format(", {} chunks ({}) to hand over", r.status.outgoing_chunks,
+                            Size(r.status.outgoing_bytes));
+    fmt::print(out, "{:>5}  {:<22} {:>7}  {:>10} {:>10} {:>9} {:>9} {:>10}  {}{}\n", r.server.id,
+               addr, r.membership.version, Size(r.status.bytes_total), Size(r.status.bytes_free),
+               r.status.inodes, r.status.chunks, Size(r.status.chunk_bytes), moving,
                r.membership.version == newest ? "" : "  (behind)");
   }
 }

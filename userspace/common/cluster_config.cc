@@ -86,6 +86,10 @@ Status CheckClusterConfig(const ClusterConfig& c) {
   }
   if (!c.Find(c.root_server))
     return Status::Error(EINVAL, fmt::format("root server {} is not a member", c.root_server));
+  for (size_t i = 1; i < c.moving_from.size(); ++i) {
+    if (c.moving_from[i].id <= c.moving_from[i - 1].id)
+      return Status::Error(EINVAL, "the servers chunks move from are repeated or out of order");
+  }
   return Status::Ok();
 }
 

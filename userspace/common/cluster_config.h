@@ -49,6 +49,10 @@ struct ClusterConfig {
   // Local to the machine: not part of a published membership.
   std::string secret_file;
   std::vector<ServerInfo> servers;  // sorted by id
+  // Set by the loader when the servers changed: the servers chunks are
+  // moving from (their placement), until every chunk sits where `servers`
+  // place it. Not in cluster files.
+  std::vector<ServerInfo> moving_from;
 
   const ServerInfo* Find(ServerId id) const;
   ServerId RootServer() const { return root_server; }
@@ -56,7 +60,7 @@ struct ClusterConfig {
   // The published membership (membership.h).
   template <class V>
   void Fields(V& v) {
-    v(version, chunk_size, root_server, servers);
+    v(version, chunk_size, root_server, servers, moving_from);
   }
 };
 

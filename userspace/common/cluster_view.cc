@@ -51,17 +51,46 @@ Result<uint64_t> ClusterView::Adopt(const SignedMembership& record) {
   std::shared_ptr<const Members> old = Current();
   if (config->version <= old->config.version) return old->config.version;
   auto next = std::make_shared<Members>(std::move(*config), record);
-  if (options_.before_adopt) {
-    if (Status s = options_.before_adopt(*next); !s.ok()) return s;
-  }
   {
-    std::lock_guard lock(mu_);
-    current_ = next;
-    UpdateChannels(*next);
+    std::unique_lock gate(gate_mu_);
+    switching_ = true;
+    const bool idle = gate_cv_.wait_for(gate, kSwitchWait, [this] { return serving_ == 0; });
+    auto reopen = [&] {
+      switching_ = false;
+      gate_cv_.notify_all();
+    };
+    if (!idle) {
+      reopen();
+      return Status::Error(EAGAIN, "requests of the current membership still running");
+    }
+    if (options_.before_adopt) {
+      if (Status s = options_.before_adopt(*next); !s.ok()) {
+        reopen();
+        return s;
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      current_ = next;
+      UpdateChannels(*next);
+    }
+    reopen();
   }
   spdlog::info("membership version {} adopted ({} servers; was version {})", next->config.version,
                next->config.servers.size(), old->config.version);
+  if (after_adopt_) after_adopt_();
   return next->config.version;
+}
+
+ClusterView::Serving::Serving(ClusterView* view) : view_(view) {
+  std::unique_lock gate(view_->gate_mu_);
+  view_->gate_cv_.wait(gate, [this] { return !view_->switching_; });
+  ++view_->serving_;
+}
+
+ClusterView::Serving::~Serving() {
+  std::lock_guard gate(view_->gate_mu_);
+  if (--view_->serving_ == 0) view_->gate_cv_.notify_all();
 }
 
 bool ClusterView::OnMismatch(RpcChannel* channel, const Reply& reply) {

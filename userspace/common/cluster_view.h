@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,7 +60,28 @@ class ClusterView {
 
   // Makes `record` current if it is newer than the current membership (and,
   // on a server, verifies and was stored). Returns the version current after.
+  // The switch waits until no Serving is held (EAGAIN after 5 s), so nothing
+  // served under the old version is still running once the new one is
+  // current.
   Result<uint64_t> Adopt(const SignedMembership& record);
+
+  // Held by a server while it serves a request that must not overlap a
+  // membership switch (a chunk's READ, WRITE or truncate): taken before the
+  // request's version is checked, released when it is done.
+  class Serving {
+   public:
+    explicit Serving(ClusterView* view);
+    ~Serving();
+    Serving(const Serving&) = delete;
+    Serving& operator=(const Serving&) = delete;
+
+   private:
+    ClusterView* view_;
+  };
+
+  // Runs after every adoption, outside every lock of the view. Set before
+  // the view is shared.
+  void set_after_adopt(std::function<void()> fn) { after_adopt_ = std::move(fn); }
 
   // Runs fn(members) until it returns something other than a membership
   // mismatch (rpc_channel.h), at most kMaxRoutings times; the channel has
@@ -77,6 +99,7 @@ class ClusterView {
   }
 
  private:
+  static constexpr std::chrono::seconds kSwitchWait{5};
   bool OnMismatch(RpcChannel* channel, const Reply& reply);
   // Brings channels_ in line with `m`; mu_ held.
   void UpdateChannels(const Members& m);
@@ -87,6 +110,13 @@ class ClusterView {
   std::map<ServerId, std::unique_ptr<RpcChannel>> channels_;  // guarded by mu_
   std::vector<std::unique_ptr<RpcChannel>> replaced_;         // guarded by mu_
   std::mutex adopt_mu_;  // one adoption at a time, before_adopt included
+  std::function<void()> after_adopt_;
+  // The switch's gate: a switch waits for servings to end, and new servings
+  // wait while a switch is waiting.
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  int serving_ = 0;         // guarded by gate_mu_
+  bool switching_ = false;  // guarded by gate_mu_
 };
 
 }  // namespace sealfs

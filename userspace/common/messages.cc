@@ -68,6 +68,12 @@ const char* OpName(Op op) {
       return "MEMBERSHIP_GET";
     case Op::kMembershipOffer:
       return "MEMBERSHIP_OFFER";
+    case Op::kMigrateList:
+      return "MIGRATE_LIST";
+    case Op::kMigratePull:
+      return "MIGRATE_PULL";
+    case Op::kMigrateDrop:
+      return "MIGRATE_DROP";
     case Op::kFsckScanMeta:
       return "FSCK_SCAN_META";
     case Op::kFsckListChunks:

@@ -54,6 +54,11 @@ enum class Op : uint16_t {
   // version the request carries.
   kMembershipGet = 120,    // the server's membership and state (sealfs-loader status)
   kMembershipOffer = 121,  // a signed membership record: adopt it if newer
+  // Chunk migration after a membership change (docs/design.md, "Moving
+  // chunks"), from a chunk's new server to its previous one.
+  kMigrateList = 130,  // the chunks held here that now belong to the asker
+  kMigratePull = 131,  // bytes of one of them
+  kMigrateDrop = 132,  // the asker holds it now: delete it here
   // Read-only scans for sealfs-fsck on a running cluster.
   kFsckScanMeta = 110,
   kFsckListChunks = 111,
@@ -578,9 +583,61 @@ struct ServerStatusResp {
   uint64_t inodes = 0;       // inodes whose home is this server
   uint64_t chunks = 0;       // chunk files held here
   uint64_t chunk_bytes = 0;  // bytes allocated to them
+  // Chunk migration (docs/design.md, "Moving chunks").
+  uint8_t migrating = 0;         // this server still pulls chunks moved to it
+  uint64_t migrating_to = 0;     // the membership version it moves chunks for
+  uint64_t outgoing_chunks = 0;  // chunks held here that belong elsewhere now
+  uint64_t outgoing_bytes = 0;
+  uint64_t pulled_chunks = 0;  // pulled here since this server started
+  uint64_t pulled_bytes = 0;
   template <class V>
   void Fields(V& v) {
-    v(server_id, membership, bytes_total, bytes_free, inodes, chunks, chunk_bytes);
+    v(server_id, membership, bytes_total, bytes_free, inodes, chunks, chunk_bytes, migrating,
+      migrating_to, outgoing_chunks, outgoing_bytes, pulled_chunks, pulled_bytes);
+  }
+};
+
+// MIGRATE_LIST: a page of the chunk files held here, in (ino, index) order
+// from (ino, index) on, keeping those the current placement gives `owner`.
+struct MigrateListReq {
+  uint16_t owner = 0;
+  Ino ino = 0;
+  uint64_t index = 0;
+  uint32_t max_entries = 0;  // the server caps it
+  template <class V>
+  void Fields(V& v) {
+    v(owner, ino, index, max_entries);
+  }
+};
+
+struct ChunkRef {
+  Ino ino = 0;
+  uint64_t index = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(ino, index);
+  }
+};
+
+// MIGRATE_PULL: bytes [offset, offset + length) of a chunk file.
+struct MigratePullReq {
+  Ino ino = 0;
+  uint64_t index = 0;
+  uint64_t offset = 0;
+  uint32_t length = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(ino, index, offset, length);
+  }
+};
+
+struct MigratePullResp {
+  uint8_t exists = 0;  // 0: no such chunk file here
+  uint64_t size = 0;   // the chunk file's length
+  std::string data;    // short at the file's end
+  template <class V>
+  void Fields(V& v) {
+    v(exists, size, data);
   }
 };
 

@@ -14,9 +14,9 @@ uint64_t HashPair(uint64_t a, uint64_t b) {
 
 }  // namespace
 
-Placement::Placement(const ClusterConfig& config)
-    : chunk_size_(config.chunk_size), version_(config.version) {
-  for (const ServerInfo& s : config.servers) {
+Placement::Placement(const std::vector<ServerInfo>& servers, uint64_t chunk_size, uint64_t version)
+    : chunk_size_(chunk_size), version_(version) {
+  for (const ServerInfo& s : servers) {
     for (int v = 0; v < kVirtualNodes; ++v) ring_.emplace_back(HashPair(s.id, v), s.id);
   }
   std::sort(ring_.begin(), ring_.end());

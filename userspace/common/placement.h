@@ -27,7 +27,9 @@ class Placement {
  public:
   static constexpr int kVirtualNodes = 128;
 
-  explicit Placement(const ClusterConfig& config);
+  explicit Placement(const ClusterConfig& config)
+      : Placement(config.servers, config.chunk_size, config.version) {}
+  Placement(const std::vector<ServerInfo>& servers, uint64_t chunk_size, uint64_t version);
 
   ServerId ChunkServer(Ino ino, uint64_t chunk_index) const;
   ServerId DirServer(Ino parent, std::string_view name) const;

@@ -167,6 +167,41 @@ Result<int64_t> ChunkStore::Truncate(Ino ino, uint64_t size) {
   return freed;
 }
 
+Result<uint64_t> ChunkStore::Length(Ino ino, uint64_t chunk) const {
+  struct stat st {};
+  if (::stat(ChunkPath(ino, chunk).c_str(), &st) != 0) return Errno("stat chunk");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Status ChunkStore::Replace(Ino ino, uint64_t chunk, std::string_view bytes) {
+  if (bytes.size() > chunk_size_) return Status::Error(EINVAL, "chunk larger than the chunk size");
+  if (::mkdir(InodeDir(ino).c_str(), 0700) != 0 && errno != EEXIST) return Errno("mkdir chunk dir");
+  const std::string path = ChunkPath(ino, chunk), incoming = path + ".incoming";
+  UniqueFd fd(::open(incoming.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) return Errno("create " + incoming);
+  constexpr size_t kBlock = 4096;
+  static const char kZeros[kBlock] = {};
+  for (size_t at = 0; at < bytes.size(); at += kBlock) {
+    std::string_view block = bytes.substr(at, kBlock);
+    if (std::memcmp(block.data(), kZeros, block.size()) == 0) continue;  // a hole
+    if (::pwrite(fd.get(), block.data(), block.size(), static_cast<off_t>(at)) !=
+        static_cast<ssize_t>(block.size()))
+      return Errno("write " + incoming);
+  }
+  if (::ftruncate(fd.get(), static_cast<off_t>(bytes.size())) != 0 || ::fdatasync(fd.get()) != 0)
+    return Errno("write " + incoming);
+  if (::rename(incoming.c_str(), path.c_str()) != 0) return Errno("rename " + incoming);
+  UniqueFd dir(::open(InodeDir(ino).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir && ::fsync(dir.get()) != 0) return Errno("fsync " + InodeDir(ino));
+  return Status::Ok();
+}
+
+Status ChunkStore::Remove(Ino ino, uint64_t chunk) {
+  if (::unlink(ChunkPath(ino, chunk).c_str()) != 0 && errno != ENOENT) return Errno("remove chunk");
+  ::rmdir(InodeDir(ino).c_str());  // only if it is empty now
+  return Status::Ok();
+}
+
 void ChunkStore::ForEachChunk(const std::function<void(Ino, uint64_t, uint64_t)>& fn) const {
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), ::closedir);
   if (!d) return;

@@ -35,6 +35,14 @@ class ChunkStore {
   // Drops every byte at or beyond `size`; returns the 512-byte blocks freed.
   // Idempotent.
   Result<int64_t> Truncate(Ino ino, uint64_t size);
+  // Chunk migration (chunk_migrator.h). The length of a chunk file; ENOENT
+  // if there is none.
+  Result<uint64_t> Length(Ino ino, uint64_t chunk) const;
+  // Makes `bytes` the chunk's whole content, durably, in one step (a new
+  // file renamed over the old): all-zero 4 KiB blocks stay holes.
+  Status Replace(Ino ino, uint64_t chunk, std::string_view bytes);
+  // Deletes one chunk file (none is fine).
+  Status Remove(Ino ino, uint64_t chunk);
   // Calls fn(ino, chunk index, bytes allocated) for every chunk file.
   void ForEachChunk(const std::function<void(Ino, uint64_t, uint64_t)>& fn) const;
   // For fsck: appends up to `max` chunk files at or after (ino, index), in

@@ -204,7 +204,7 @@ int main(int argc, char** argv) {
     }
   }
   RequestHandler handler(&ns, meta->get(), chunks->get(), &core.participant, &core.coordinator,
-                         &core.membership);
+                         &core.membership, &core.migrator);
   handler.set_cache(&cache);
   RpcServer server(io, pool, peer_pool, &handler);
   server.set_cache(&cache);

@@ -51,6 +51,9 @@ Status MembershipKeeper::BeforeAdopt(const ClusterView::Members& next) {
         EINVAL, fmt::format("membership version {} moves the root directory from "
                             "server {} to {}",
                             next.config.version, now.root_server, next.config.root_server));
+  if (migrating_ && migrating_())
+    return Status::Error(
+        EBUSY, fmt::format("chunks are still moving for membership version {}", now.version));
   if (next.config.chunk_size != now.chunk_size)
     return Status::Error(
         EINVAL, fmt::format("membership version {} changes the chunk size", next.config.version));

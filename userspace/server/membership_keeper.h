@@ -35,6 +35,9 @@ class MembershipKeeper {
                    const ClusterSecret* secret, std::chrono::milliseconds peer_timeout);
 
   ClusterView& view() { return view_; }
+  // Tells whether this server still moves chunks: no membership that moves
+  // chunks again is taken meanwhile.
+  void set_migrating(std::function<bool()> fn) { migrating_ = std::move(fn); }
   const ClusterView& view() const { return view_; }
 
   // MEMBERSHIP_OFFER: adopts `m` if it is newer; returns the version now
@@ -47,6 +50,7 @@ class MembershipKeeper {
   ServerId self_;
   MetaStore* meta_;
   const ClusterSecret* secret_;
+  std::function<bool()> migrating_;
   ClusterView view_;
 };
 

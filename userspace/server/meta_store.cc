@@ -373,6 +373,19 @@ Result<uint64_t> MetaStore::GetCounter(std::string_view name) const {
   return ReadBE64(v);
 }
 
+void MetaStore::Batch::DeleteCounter(std::string_view name) { batch_.Delete(CounterKey(name)); }
+
+void MetaStore::ScanCounters(std::string_view prefix,
+                             const std::function<void(std::string_view, uint64_t)>& fn) const {
+  const std::string key_prefix = CounterKey(prefix);
+  ScanPrefix(db_.get(), key_prefix, key_prefix,
+             [&](const leveldb::Slice& k, const leveldb::Slice& v) {
+               if (v.size() == 8)
+                 fn(std::string_view(k.data() + 1, k.size() - 1), ReadBE64(v.ToString()));
+               return true;
+             });
+}
+
 Result<SignedMembership> MetaStore::GetMembership() const {
   std::string v;
   if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), CounterKey(kMembership), &v));

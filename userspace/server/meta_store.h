@@ -108,6 +108,7 @@ class MetaStore {
     void PutOrphan(Ino ino);
     void DeleteOrphan(Ino ino);
     void PutCounter(std::string_view name, uint64_t value);
+    void DeleteCounter(std::string_view name);
     // The membership this server acts on (membership_keeper.h).
     void PutMembership(const SignedMembership& m);
     leveldb::WriteBatch* raw() { return &batch_; }
@@ -138,6 +139,9 @@ class MetaStore {
   Result<std::string> GetXattr(Ino ino, std::string_view name) const;
   // A counter written with Batch::PutCounter; ENOENT if never written.
   Result<uint64_t> GetCounter(std::string_view name) const;
+  // Calls fn(name, value) for every counter whose name starts with `prefix`.
+  void ScanCounters(std::string_view prefix,
+                    const std::function<void(std::string_view, uint64_t)>& fn) const;
   // The membership stored with Batch::PutMembership; ENOENT if none.
   Result<SignedMembership> GetMembership() const;
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace sealfs {
 namespace {
@@ -67,9 +68,15 @@ bool RequestHandler::AnyMembership(Op op) {
   }
 }
 
+bool RequestHandler::TouchesChunks(Op op) {
+  return op == Op::kRead || op == Op::kWrite || op == Op::kPeerTruncChunks;
+}
+
 void RequestHandler::Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
                             std::vector<uint8_t>* reply, uint64_t* epoch) {
   Op op = static_cast<Op>(h.opcode);
+  std::optional<ClusterView::Serving> serving;
+  if (TouchesChunks(op)) serving.emplace(&membership_->view());
   std::shared_ptr<const ClusterView::Members> members = membership_->view().Current();
   *epoch = members->config.version;
   if (h.epoch != *epoch && !AnyMembership(op)) {
@@ -95,6 +102,7 @@ Status RequestHandler::Read(std::span<const uint8_t> payload, std::vector<uint8_
   ReadReq req;
   if (!Decode(payload, &req)) return Status::Error(EINVAL, "malformed READ");
   if (req.length > kMaxReadLength) return Status::Error(EINVAL, "READ too long");
+  if (Status s = migrator_->EnsureHere(req.ino, req.chunk); !s.ok()) return s;
   // The reply is a BytesResp: u32 length, then the bytes, read in place.
   reply->resize(4 + req.length);
   Result<size_t> n = chunks_->Read(req.ino, req.chunk, req.offset,
@@ -119,16 +127,27 @@ Status RequestHandler::Statfs(std::vector<uint8_t>* reply) {
 }
 
 Status RequestHandler::ServerStatus(std::vector<uint8_t>* reply) {
-  ServerStatusResp r{.server_id = meta_->server_id(),
-                     .membership = membership_->view().Current()->record,
-                     .inodes = ns_->InodeCount()};
+  std::shared_ptr<const ClusterView::Members> m = membership_->view().Current();
+  const ServerId self = meta_->server_id();
+  ChunkMigrator::Progress progress = migrator_->progress();
+  ServerStatusResp r{.server_id = self,
+                     .membership = m->record,
+                     .inodes = ns_->InodeCount(),
+                     .migrating = progress.active,
+                     .migrating_to = progress.version,
+                     .pulled_chunks = progress.pulled_chunks,
+                     .pulled_bytes = progress.pulled_bytes};
   if (Result<ChunkStore::Space> space = chunks_->Statfs(); space.ok()) {
     r.bytes_total = space->total;
     r.bytes_free = space->avail;
   }
-  chunks_->ForEachChunk([&r](Ino, uint64_t, uint64_t bytes) {
+  chunks_->ForEachChunk([&](Ino ino, uint64_t index, uint64_t bytes) {
     ++r.chunks;
     r.chunk_bytes += bytes;
+    if (m->placement.ChunkServer(ino, index) != self) {
+      ++r.outgoing_chunks;
+      r.outgoing_bytes += bytes;
+    }
   });
   Encode(r, reply);
   return Status::Ok();
@@ -205,6 +224,15 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
       return Statfs(reply);
     case Op::kMembershipGet:
       return ServerStatus(reply);
+    case Op::kMigrateList:
+      return Run<MigrateListReq, FsckListChunksResp>(
+          payload, reply, [&](auto& q, auto* r) { return migrator_->List(q, r); });
+    case Op::kMigratePull:
+      return Run<MigratePullReq, MigratePullResp>(
+          payload, reply, [&](auto& q, auto* r) { return migrator_->Pull(q, r); });
+    case Op::kMigrateDrop:
+      return Run<ChunkRef, Empty>(payload, reply,
+                                  [&](auto& q, auto*) { return migrator_->Drop(q); });
     case Op::kMembershipOffer:
       return Run<SignedMembership, MembershipVersion>(payload, reply, [&](auto& q, auto* r) {
         Result<uint64_t> v = membership_->Offer(q);
@@ -233,6 +261,7 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
       return Read(payload, reply);
     case Op::kWrite:
       return Run<WriteReq, WriteResp>(payload, reply, [&](auto& q, auto* r) {
+        if (Status s = migrator_->EnsureHere(q.ino, q.chunk); !s.ok()) return s;
         Result<int64_t> grown = chunks_->Write(q.ino, q.chunk, q.offset, q.data);
         if (!grown.ok()) return grown.status();
         r->blocks_delta = *grown;
@@ -243,7 +272,7 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
                                 [&](auto& q, auto*) { return chunks_->Sync(q.ino); });
     case Op::kPeerTruncChunks:
       return Run<PeerTruncChunksReq, WriteResp>(payload, reply, [&](auto& q, auto* r) {
-        Result<int64_t> freed = chunks_->Truncate(q.ino, q.size);
+        Result<int64_t> freed = migrator_->Truncate(q.ino, q.size);
         if (!freed.ok()) return freed.status();
         r->blocks_delta = *freed;
         return Status::Ok();

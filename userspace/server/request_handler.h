@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cache_registry.h"
+#include "chunk_migrator.h"
 #include "chunk_store.h"
 #include "frame.h"
 #include "membership_keeper.h"
@@ -24,13 +25,14 @@ class RequestHandler {
   // `meta` is read directly only by the fsck scans.
   RequestHandler(NamespaceService* ns, const MetaStore* meta, ChunkStore* chunks,
                  TxnParticipant* participant, TxnCoordinator* coordinator,
-                 MembershipKeeper* membership)
+                 MembershipKeeper* membership, ChunkMigrator* migrator)
       : ns_(ns),
         meta_(meta),
         chunks_(chunks),
         participant_(participant),
         coordinator_(coordinator),
-        membership_(membership) {}
+        membership_(membership),
+        migrator_(migrator) {}
 
   // Serves the caching LOOKUP/GETATTR and CACHE_RENEW from `cache`.
   void set_cache(CacheRegistry* cache) { cache_ = cache; }
@@ -45,6 +47,9 @@ class RequestHandler {
   // True for requests answered whatever membership version they carry:
   // the membership's own and the cache sessions' (which are per connection).
   static bool AnyMembership(Op op);
+  // True for the chunk operations a membership switch must not overlap
+  // (ClusterView::Serving).
+  static bool TouchesChunks(Op op);
 
   // Fills *status (0 or errno), *reply and *epoch (the membership version
   // the request was served under) for the request. A request stamped with
@@ -67,6 +72,7 @@ class RequestHandler {
   TxnParticipant* participant_;
   TxnCoordinator* coordinator_;
   MembershipKeeper* membership_;
+  ChunkMigrator* migrator_;
   CacheRegistry* cache_ = nullptr;
 };
 

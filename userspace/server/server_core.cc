@@ -5,6 +5,7 @@ namespace sealfs {
 ServerCore::ServerCore(StartingMembership start, ServerId self, MetaStore* meta, ChunkStore* chunks,
                        std::chrono::milliseconds peer_timeout, const ClusterSecret* secret)
     : membership(std::move(start), self, meta, secret, peer_timeout),
+      migrator(self, meta, chunks, &membership.view()),
       fanout(&membership.view(), self, chunks),
       intents(meta, &locks, &fanout),
       applier(meta),
@@ -22,9 +23,13 @@ ServerCore::ServerCore(StartingMembership start, ServerId self, MetaStore* meta,
   // answer (an operation it is still running is left alone).
   participant.StartResolver([this](uint64_t txn) { return coordinator.Ask(txn); },
                             std::chrono::seconds(1));
+  membership.set_migrating([this] { return migrator.progress().active; });
+  membership.view().set_after_adopt([this] { migrator.Start(); });
+  migrator.Start();
 }
 
 void ServerCore::Stop() {
+  migrator.Stop();
   participant.Stop();
   intents.Stop();
 }

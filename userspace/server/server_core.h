@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "chunk_migrator.h"
 #include "chunk_store.h"
 #include "cluster_config.h"
 #include "data_fanout.h"
@@ -19,7 +20,8 @@
 namespace sealfs {
 
 struct ServerCore {
-  // Starts the intent runner and the resolver of prepared steps. `secret`
+  // Starts the intent runner, the resolver of prepared steps and the chunk
+  // migration the membership asks for, if it is not finished. `secret`
   // (may be null: no membership changes) must outlive the core.
   ServerCore(StartingMembership membership, ServerId self, MetaStore* meta, ChunkStore* chunks,
              std::chrono::milliseconds peer_timeout, const ClusterSecret* secret = nullptr);
@@ -28,6 +30,7 @@ struct ServerCore {
   void Stop();
 
   MembershipKeeper membership;
+  ChunkMigrator migrator;
   StripeLocks locks;
   DataFanout fanout;
   IntentRunner intents;

@@ -46,19 +46,18 @@ LocalCluster::LocalCluster(ClusterOptions options)
     options_.udp_fast_path = true;  // --xdp needs a udp_port
     net_ = std::make_unique<ClusterNet>(tag_, options_.servers, *xdp_mode_);
   }
-  ClusterFile file;
-  file.chunk_size = options_.chunk_size;
+  file_.chunk_size = options_.chunk_size;
   // The cluster secret, made as an operator makes it.
-  file.secret_file = secret_path();
-  CommandResult secret =
-      RunCommand({BinaryPath("sealfs-loader").string(), "secret", "new", file.secret_file.string()},
-                 std::chrono::seconds(10));
+  file_.secret_file = secret_path();
+  CommandResult secret = RunCommand(
+      {BinaryPath("sealfs-loader").string(), "secret", "new", file_.secret_file.string()},
+      std::chrono::seconds(10));
   if (secret.status != 0) throw std::runtime_error("sealfs-loader secret new: " + secret.output);
   // With the fast path, the second half of the ports are the UDP ones. In XDP mode every
   // server has its namespace's ports to itself; ports free on loopback do as well as any.
   const auto ports = PickFreeLoopbackPorts(options_.servers * (options_.udp_fast_path ? 2 : 1));
   for (int id = 1; id <= options_.servers; ++id) {
-    file.servers.push_back(
+    file_.servers.push_back(
         {.id = id,
          .address = net_ ? ClusterNet::ServerAddress(id) : options_.address,
          .port = ports[id - 1],
@@ -66,13 +65,8 @@ LocalCluster::LocalCluster(ClusterOptions options)
          .udp_port = options_.udp_fast_path ? ports[options_.servers + id - 1] : uint16_t{0}});
   }
   config_path_ = dir() / "cluster.toml";
-  file.Write(config_path_);
-  for (const auto& spec : file.servers) {
-    std::filesystem::create_directories(spec.data_dir);
-    servers_.push_back(std::make_unique<ServerProcess>(
-        spec, config_path_, dir() / ("server" + std::to_string(spec.id) + ".log"),
-        options_.log_level, ServerArgs(spec.id), net_ ? net_->server_ns(spec.id) : ""));
-  }
+  file_.Write(config_path_);
+  for (const auto& spec : file_.servers) AddServerProcess(spec);
   if (net_) in_client_ns_ = std::make_unique<InNetns>(net_->client_ns());
   StartAllServers();
 }
@@ -152,6 +146,28 @@ std::vector<std::string> LocalCluster::ServerArgs(int id) const {
   if (auto more = options_.server_args.find(id); more != options_.server_args.end())
     args.insert(args.end(), more->second.begin(), more->second.end());
   return args;
+}
+
+void LocalCluster::AddServerProcess(const ServerSpec& spec) {
+  std::filesystem::create_directories(spec.data_dir);
+  servers_.push_back(std::make_unique<ServerProcess>(
+      spec, config_path_, dir() / ("server" + std::to_string(spec.id) + ".log"), options_.log_level,
+      ServerArgs(spec.id), net_ ? net_->server_ns(spec.id) : ""));
+}
+
+int LocalCluster::AddServer() {
+  if (net_) throw std::runtime_error("LocalCluster::AddServer: not with SEALFS_TEST_XDP");
+  const int id = server_count() + 1;
+  const auto ports = PickFreeLoopbackPorts(options_.udp_fast_path ? 2 : 1);
+  file_.servers.push_back({.id = id,
+                           .address = options_.address,
+                           .port = ports[0],
+                           .data_dir = dir() / ("s" + std::to_string(id)),
+                           .udp_port = options_.udp_fast_path ? ports[1] : uint16_t{0}});
+  file_.Write(config_path_);
+  AddServerProcess(file_.servers.back());
+  StartServer(id);
+  return id;
 }
 
 void LocalCluster::StopAllServers() {

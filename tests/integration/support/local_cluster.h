@@ -65,7 +65,12 @@ class LocalCluster {
   pid_t ServerPid(int id);
   // Replaces server_args[id] from the server's next start on.
   void SetServerArgs(int id, std::vector<std::string> args);
+  // Adds a server (the next id) as an operator does: adds it to the cluster file and starts
+  // it with that file. The others go on with the membership they have until
+  // `sealfs-loader apply` publishes the file. Not in XDP mode (throws).
+  int AddServer();
   void StopAllServers();
+
   void StartAllServers();
   // Unmounts every client; Stop + fsck is the usual use.
   void UnmountAll();
@@ -99,6 +104,8 @@ class LocalCluster {
   ServerProcess& server(int id);
   // Everything sealfs-server id is started with besides --config, --id and --log-level.
   std::vector<std::string> ServerArgs(int id) const;
+  // The process object of the server `spec` describes (not started).
+  void AddServerProcess(const ServerSpec& spec);
 
   ClusterOptions options_;
   std::optional<XdpMode> xdp_mode_;
@@ -107,6 +114,7 @@ class LocalCluster {
   XdpPinRoot xdp_pins_;
   std::unique_ptr<ClusterNet> net_;        // XDP mode only
   std::unique_ptr<InNetns> in_client_ns_;  // XDP mode only; left before net_ goes
+  ClusterFile file_;
   std::filesystem::path config_path_;
   std::vector<std::unique_ptr<ServerProcess>> servers_;
   std::vector<std::unique_ptr<FuseMount>> mounts_;

@@ -1,0 +1,28 @@
+// MigrationProgress: waits for the chunk migration a membership change
+// started to finish, drawing a progress bar (bytes and chunks moved, rate,
+// estimate) from what the servers report (MEMBERSHIP_GET).
+#pragma once
+
+#include <chrono>
+#include <ostream>
+#include <vector>
+
+#include "cluster_config.h"
+#include "member_survey.h"
+
+namespace sealfs {
+
+struct MigrationTotals {
+  uint64_t outgoing_chunks = 0, outgoing_bytes = 0;  // still to move
+  int migrating = 0;                                 // servers still pulling
+  int unreachable = 0;
+};
+MigrationTotals SumMigration(const std::vector<MemberReport>& reports);
+
+// Polls `servers` until none moves chunks any more. `tty`: redraw one line;
+// otherwise print a line every few seconds. Returns false if it gave up
+// because no server answered for `give_up`.
+bool WaitForMigration(const std::vector<ServerInfo>& servers, std::chrono::milliseconds timeout,
+                      bool tty, std::ostream& out);
+
+}  // namespace sealfs

@@ -1,0 +1,189 @@
+// Adding a server with sealfs-loader under a live read/write/metadata workload: the workload
+// sees no error and no wrong byte, every chunk ends up where the new placement puts it, and
+// sealfs-fsck finds the cluster clean.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "cluster_config.h"
+#include "file_util.h"
+#include "fs_test.h"
+#include "placement.h"
+#include "syscall_assertions.h"
+
+namespace sealfs::it {
+namespace {
+
+// Reads, writes, truncates, renames and unlinks files under `root` until told to stop,
+// checking every byte it reads against what it wrote. The only writer of its files.
+class Workload {
+ public:
+  explicit Workload(std::filesystem::path root) : root_(std::move(root)), rng_(42) {
+    EXPECT_OK(::mkdir(root_.c_str(), 0755));
+    for (int i = 0; i < 60; ++i) Create();
+  }
+
+  void Start() {
+    thread_ = std::thread([this] {
+      while (!stop_ && !::testing::Test::HasFailure()) Step();
+    });
+  }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Every file reads back as written.
+  void Verify() {
+    for (const auto& [name, data] : files_)
+      EXPECT_EQ(Hash(ReadFile(root_ / name)), Hash(data)) << name;
+  }
+  uint64_t steps() const { return steps_; }
+
+ private:
+  std::string Pick() {
+    auto it = files_.begin();
+    std::advance(it, rng_() % files_.size());
+    return it->first;
+  }
+  void Create() {
+    const std::string name =
+        (rng_() % 3 ? "" : "d" + std::to_string(rng_() % 4) + "-") + "f" + std::to_string(next_++);
+    files_[name] = RandomBytes(rng_, rng_() % (300 << 10));
+    WriteFile(root_ / name, files_[name]);
+  }
+  void Step() {
+    ++steps_;
+    switch (rng_() % 6) {
+      case 0:
+        Create();
+        break;
+      case 1: {  // overwrite or extend a range
+        const std::string name = Pick();
+        std::string& data = files_[name];
+        const size_t at = rng_() % (data.size() + 100000);
+        const std::string bytes = RandomBytes(rng_, 1 + rng_() % 150000);
+        if (data.size() < at + bytes.size()) data.resize(at + bytes.size(), '\0');
+        data.replace(at, bytes.size(), bytes);
+        auto fd = Open(root_ / name, O_WRONLY);
+        PwriteFull(fd.get(), bytes, static_cast<off_t>(at));
+        break;
+      }
+      case 2:
+      case 3: {
+        const std::string name = Pick();
+        EXPECT_EQ(Hash(ReadFile(root_ / name)), Hash(files_[name])) << name;
+        break;
+      }
+      case 4: {
+        const std::string name = Pick();
+        std::string& data = files_[name];
+        data.resize(rng_() % (data.size() + 50000), '\0');
+        EXPECT_OK(::truncate((root_ / name).c_str(), static_cast<off_t>(data.size())));
+        break;
+      }
+      case 5: {
+        if (files_.size() < 20) break;
+        const std::string name = Pick();
+        if (rng_() % 2) {
+          EXPECT_OK(::unlink((root_ / name).c_str()));
+          files_.erase(name);
+        } else {
+          const std::string moved = "r" + std::to_string(next_++);
+          EXPECT_OK(::rename((root_ / name).c_str(), (root_ / moved).c_str()));
+          files_[moved] = std::move(files_[name]);
+          files_.erase(name);
+        }
+        break;
+      }
+    }
+  }
+
+  std::filesystem::path root_;
+  std::mt19937_64 rng_;
+  std::map<std::string, std::string> files_;
+  int next_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> steps_{0};
+  std::thread thread_;
+};
+
+class LoaderMigrationTest : public ClusterTest {
+ protected:
+  void SetUp() override {
+    ClusterTest::SetUp();
+    if (std::getenv("SEALFS_TEST_XDP"))
+      GTEST_SKIP() << "adding a server to a cluster in network namespaces (SEALFS_TEST_XDP) "
+                      "is not supported by the test harness";
+  }
+
+  // Every chunk file of every server sits on the server the cluster file's placement gives
+  // it. Returns the number of chunk files of each server.
+  std::map<int, size_t> ExpectChunksPlaced() {
+    std::map<int, size_t> chunks;
+    Result<ClusterConfig> config = LoadClusterConfig(cluster().config_path().string());
+    EXPECT_TRUE(config.ok()) << config.status().ToString();
+    if (!config.ok()) return chunks;
+    Placement placement(*config);
+    for (int id = 1; id <= cluster().server_count(); ++id) {
+      const auto dir = cluster().dir() / ("s" + std::to_string(id)) / "chunks";
+      if (!std::filesystem::exists(dir)) continue;
+      for (const auto& ino_dir : std::filesystem::directory_iterator(dir)) {
+        const Ino ino = std::stoull(ino_dir.path().filename().string(), nullptr, 16);
+        for (const auto& chunk : std::filesystem::directory_iterator(ino_dir.path())) {
+          const uint64_t index = std::stoull(chunk.path().filename().string());
+          EXPECT_EQ(placement.ChunkServer(ino, index), id) << chunk.path();
+          ++chunks[id];
+        }
+      }
+    }
+    return chunks;
+  }
+};
+
+TEST_F(LoaderMigrationTest, AddingAServerUnderALiveWorkloadLosesNothing) {
+  auto& cluster = StartCluster({.chunk_size = kSmallChunkSize});
+  auto& mount = cluster.AddMount();
+  Workload workload(mount.path() / "w");
+  workload.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  const int added = cluster.AddServer();
+  const auto applied = cluster.Loader({"apply", cluster.config_path().string()});
+  EXPECT_EQ(applied.status, 0) << applied.output;
+  EXPECT_NE(applied.output.find("every chunk is where membership version 2 places it"),
+            std::string::npos)
+      << applied.output;
+  const uint64_t steps_at_end = workload.steps();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  workload.Stop();
+  EXPECT_GT(workload.steps(), steps_at_end) << "the workload went on after the move";
+  workload.Verify();
+
+  const auto status = cluster.Loader({"status", "--json", cluster.config_path().string()});
+  EXPECT_EQ(status.status, 0) << status.output;
+  EXPECT_NE(status.output.find("\"id\": " + std::to_string(added)), std::string::npos)
+      << status.output;
+  EXPECT_EQ(status.output.find("\"migrating\": true"), std::string::npos) << status.output;
+  std::map<int, size_t> chunks = ExpectChunksPlaced();
+  EXPECT_GT(chunks[added], 50u) << "the new server holds its share of the chunks";
+  std::printf("%s(workload: %llu steps; chunk files per server:", applied.output.c_str(),
+              static_cast<unsigned long long>(workload.steps()));
+  for (auto [id, n] : chunks) std::printf(" %d: %zu", id, n);
+  std::printf(")\n");
+
+  cluster.UnmountAll();
+  cluster.StopAllServers();
+  const auto fsck = cluster.Fsck();
+  EXPECT_EQ(fsck.status, 0) << fsck.output;
+}
+
+}  // namespace
+}  // namespace sealfs::it
