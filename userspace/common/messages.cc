@@ -68,6 +68,8 @@ const char* OpName(Op op) {
       return "MEMBERSHIP_GET";
     case Op::kMembershipOffer:
       return "MEMBERSHIP_OFFER";
+    case Op::kAdminXdp:
+      return "ADMIN_XDP";
     case Op::kFsckScanMeta:
       return "FSCK_SCAN_META";
     case Op::kFsckListChunks:
