@@ -1,5 +1,6 @@
 // sealfs-loader: the operator's tool for a sealfs cluster's membership
-// (docs/operations.md, "Changing the membership").
+// (docs/operations.md, "Changing the membership") and for sealfs's BPF
+// programs (docs/operations.md, "sealfs-loader bpf").
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -7,6 +8,9 @@
 #include <iostream>
 
 #include "apply.h"
+#include "bpf_admin.h"
+#include "bpf_counters.h"
+#include "bpf_inventory.h"
 #include "cluster_secret.h"
 #include "logging.h"
 #include "status.h"
@@ -15,7 +19,8 @@ using namespace sealfs;
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "sealfs-loader: publishes membership changes to a sealfs cluster and shows its state"};
+      "sealfs-loader: publishes membership changes to a sealfs cluster, shows its state and "
+      "manages its BPF programs"};
   app.require_subcommand(1);
   int timeout_ms = 3000;
   app.add_option("--timeout-ms", timeout_ms, "how long to wait for each server")
@@ -49,6 +54,50 @@ int main(int argc, char** argv) {
       "in the cluster file and copy it to every server");
   secret_new->add_option("file", secret_path, "where to write it (must not exist)")->required();
 
+  CLI::App* bpf_cmd = app.add_subcommand(
+      "bpf", "attach, detach, list and count sealfs's BPF programs (XDP fast path, client cache)");
+  bpf_cmd->require_subcommand(1);
+  // The server an attach or detach goes to.
+  auto add_server = [](CLI::App* cmd, BpfAdminOptions& o) {
+    cmd->add_option("cluster_file", o.cluster_file, "the cluster file (TOML)")->required();
+    cmd->add_option("--server", o.server, "the server's id in the cluster file")->required();
+  };
+  auto add_pin_root = [](CLI::App* cmd, std::string& root) {
+    cmd->add_option("--pin-root", root, "where sealfs pins its maps")
+        ->type_name("DIR")
+        ->capture_default_str();
+  };
+  BpfAdminOptions attach{.attach = true};
+  CLI::App* attach_cmd = bpf_cmd->add_subcommand(
+      "attach",
+      "ask a server to attach its XDP fast path program to one of its network interfaces "
+      "(signed with the cluster secret; the server needs a udp_port)");
+  add_server(attach_cmd, attach);
+  attach_cmd->add_option("--interface", attach.interface, "the server's network interface")
+      ->required();
+  attach_cmd->add_option("--mode", attach.mode, "native (in the driver) or generic (any interface)")
+      ->check(CLI::IsMember({"native", "generic"}))
+      ->capture_default_str();
+  BpfAdminOptions detach{.attach = false};
+  CLI::App* detach_cmd = bpf_cmd->add_subcommand(
+      "detach",
+      "ask a server to detach its XDP fast path program and remove its pins (signed with the "
+      "cluster secret); it then answers every datagram in user space");
+  add_server(detach_cmd, detach);
+  BpfListOptions list;
+  CLI::App* list_cmd = bpf_cmd->add_subcommand(
+      "list",
+      "list sealfs's BPF programs loaded on this host (with the interfaces of this network "
+      "namespace the XDP ones are attached to) and the maps pinned under the pin root, with "
+      "the bpftool command that dumps each (needs root)");
+  add_pin_root(list_cmd, list.pin_root);
+  BpfCountersOptions counters;
+  CLI::App* counters_cmd = bpf_cmd->add_subcommand(
+      "counters",
+      "print the counters of every sealfs BPF program whose maps are pinned under the pin root "
+      "(servers' XDP fast paths, clients' --bpf caches), summed over the CPUs (needs root)");
+  add_pin_root(counters_cmd, counters.pin_root);
+
   CLI11_PARSE(app, argc, argv);
   if (Status s = SetupLogging("sealfs-loader", "warn"); !s.ok()) return 2;
   const auto timeout = std::chrono::milliseconds(timeout_ms);
@@ -62,6 +111,13 @@ int main(int argc, char** argv) {
     status.timeout = timeout;
     return RunStatus(status, std::cout, std::cerr);
   }
+  if (*attach_cmd || *detach_cmd) {
+    BpfAdminOptions& o = *attach_cmd ? attach : detach;
+    o.timeout = timeout;
+    return RunBpfAdmin(o, std::cout, std::cerr);
+  }
+  if (*list_cmd) return RunBpfList(list, std::cout, std::cerr);
+  if (*counters_cmd) return RunBpfCounters(counters, std::cout, std::cerr);
   if (*secret_new) {
     Result<ClusterSecret> made = ClusterSecret::CreateFile(secret_path);
     if (!made.ok()) {

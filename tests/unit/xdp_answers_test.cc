@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "xdp_wire.h"
 
@@ -37,9 +38,10 @@ class XdpAnswersTest : public ::testing::Test {
   // does, a value whose key or check does not match is not an answer (the
   // kernel reuses an LRU element at once, so a read racing with an update can
   // copy a mix of two values).
-  std::optional<sealfs_xdp_answer> Get(const sealfs_xdp_key& key) {
+  std::optional<sealfs_xdp_answer> Get(const sealfs_xdp_key& key) { return GetFrom(fd_, key); }
+  static std::optional<sealfs_xdp_answer> GetFrom(int fd, const sealfs_xdp_key& key) {
     sealfs_xdp_answer a;
-    if (bpf_map_lookup_elem(fd_, &key, &a) != 0) return std::nullopt;
+    if (bpf_map_lookup_elem(fd, &key, &a) != 0) return std::nullopt;
     if (std::memcmp(&a.key, &key, sizeof(key)) != 0 || a.check != sealfs_xdp_answer_check(&a))
       return std::nullopt;
     return a;
@@ -55,6 +57,14 @@ class XdpAnswersTest : public ::testing::Test {
                                       .mode = 0100644,
                                       .has_attr = has_attr,
                                       .attr = Attr{.ino = child, .mode = 0100644}}));
+  }
+
+  // Another empty map of the answers map's shape (the test closes it).
+  static int NewMap() {
+    int fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "xdp_answers_t", sizeof(sealfs_xdp_key),
+                            sizeof(sealfs_xdp_answer), 1024, nullptr);
+    EXPECT_GE(fd, 0) << std::strerror(errno);
+    return fd;
   }
 
   int fd_ = -1;
@@ -165,6 +175,97 @@ TEST_F(XdpAnswersTest, FillsRacingChangesNeverLeaveAStaleAnswer) {
   for (int i = 0; i < kInodes; ++i) stale_seen += stale(i);
   EXPECT_EQ(stale_seen, 0);
   EXPECT_GT(present, 0) << "the readers' fills went in";
+}
+
+// A program attached later (sealfs-loader bpf attach) brings a new, empty
+// map; one detached takes its map away.
+TEST_F(XdpAnswersTest, FillsAndDeletionsGoToTheMapSetLast) {
+  const sealfs_xdp_answer old_answer = Attrs(5, 100);
+  answers_->Fill(old_answer);
+  const int fd2 = NewMap();
+  answers_->SetMap(fd2);
+  const sealfs_xdp_answer a5 = Attrs(5, 200), a6 = Attrs(6, 300);
+  answers_->Fill(a5);
+  answers_->Fill(a6);
+  EXPECT_EQ(GetFrom(fd2, a5.key)->payload.attr.size, 200u);
+  EXPECT_EQ(Get(old_answer.key)->payload.attr.size, 100u) << "the old map is not touched";
+  const Ino changed[] = {6};
+  answers_->Committed(changed, {});
+  EXPECT_FALSE(GetFrom(fd2, a6.key));
+  // A LOOKUP answer indexed for the old map is not looked for in the new one,
+  // and one filled into the new one is deleted there.
+  const sealfs_xdp_answer name = Names(1, "n", 5, true);
+  answers_->Fill(name);
+  const Ino five[] = {5};
+  answers_->Committed(five, {});
+  EXPECT_FALSE(GetFrom(fd2, name.key));
+  EXPECT_FALSE(GetFrom(fd2, a5.key));
+  answers_->SetMap(-1);
+  const sealfs_xdp_answer none = Attrs(7, 1);
+  answers_->Fill(none);
+  EXPECT_FALSE(GetFrom(fd2, none.key));
+  EXPECT_FALSE(Get(none.key));
+  close(fd2);
+}
+
+TEST_F(XdpAnswersTest, AnAnswerReadBeforeAChangeIsNotFilledIntoANewMap) {
+  const sealfs_xdp_answer stale = Attrs(5, 100);
+  const Ino changed[] = {5};
+  answers_->Committed(changed, {});
+  const int fd2 = NewMap();
+  answers_->SetMap(fd2);
+  answers_->Fill(stale);
+  EXPECT_FALSE(GetFrom(fd2, stale.key));
+  close(fd2);
+}
+
+// Readers fill while the writer commits changes and, now and then, swaps in
+// a new empty map (as attach after detach does): the map in use never holds
+// an answer a change made stale.
+TEST_F(XdpAnswersTest, SwappingMapsUnderFillsNeverLeavesAStaleAnswer) {
+  constexpr int kInodes = 4;
+  constexpr int kChanges = 2'000;
+  std::array<std::atomic<uint64_t>, kInodes> sizes{};
+  auto key = [](int i) { return XdpGetattrKey(MakeIno(1, 100 + i)); };
+  std::atomic<bool> stop{false};
+  auto reader = [&](unsigned seed) {
+    std::mt19937 rng(seed);
+    while (!stop.load()) {
+      int i = static_cast<int>(rng() % kInodes);
+      uint64_t generation = answers_->Begin();
+      Attr attr{.ino = MakeIno(1, 100 + static_cast<uint64_t>(i)), .size = sizes[i].load()};
+      answers_->Fill(XdpAnswer(key(i), generation, 0, XdpPayload(attr)));
+    }
+  };
+  std::vector<int> maps = {fd_};
+  int current = fd_;
+  std::thread r1(reader, 1), r2(reader, 2);
+  int stale_seen = 0, present = 0;
+  std::mt19937 rng(3);
+  for (int c = 0; c < kChanges && stale_seen == 0; ++c) {
+    if (c % 100 == 99) {
+      current = NewMap();
+      maps.push_back(current);
+      answers_->SetMap(current);
+    }
+    int i = static_cast<int>(rng() % kInodes);
+    sizes[i].fetch_add(1);
+    const Ino changed[] = {MakeIno(1, 100 + static_cast<uint64_t>(i))};
+    answers_->Committed(changed, {});
+    for (int look = 0; look < 3; ++look) {
+      std::optional<sealfs_xdp_answer> a = GetFrom(current, key(i));
+      stale_seen += a && a->payload.attr.size != sizes[i].load();
+      present += a.has_value();
+      std::this_thread::yield();
+    }
+  }
+  stop = true;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(stale_seen, 0);
+  EXPECT_GT(present, 0) << "the readers' fills went in";
+  answers_->SetMap(fd_);
+  for (size_t m = 1; m < maps.size(); ++m) close(maps[m]);
 }
 
 TEST(XdpAnswersWithoutMapTest, KeepsGenerationsOnly) {

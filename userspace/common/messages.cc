@@ -74,6 +74,8 @@ const char* OpName(Op op) {
       return "MIGRATE_PULL";
     case Op::kMigrateDrop:
       return "MIGRATE_DROP";
+    case Op::kAdminXdp:
+      return "ADMIN_XDP";
     case Op::kFsckScanMeta:
       return "FSCK_SCAN_META";
     case Op::kFsckListChunks:

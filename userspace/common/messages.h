@@ -54,6 +54,9 @@ enum class Op : uint16_t {
   // version the request carries.
   kMembershipGet = 120,    // the server's membership and state (sealfs-loader status)
   kMembershipOffer = 121,  // a signed membership record: adopt it if newer
+  // Administration from sealfs-loader, signed with the cluster secret
+  // (admin_request.h); answered whatever version the request carries.
+  kAdminXdp = 122,  // attach or detach this server's XDP program
   // Chunk migration after a membership change (docs/design.md, "Moving
   // chunks"), from a chunk's new server to its previous one.
   kMigrateList = 130,  // the chunks held here that now belong to the asker
@@ -638,6 +641,40 @@ struct MigratePullResp {
   template <class V>
   void Fields(V& v) {
     v(exists, size, data);
+  }
+};
+
+// ADMIN_XDP (admin_request.h): what the loader asks of a server's XDP
+// program. The MAC covers Encode(AdminXdpBody).
+enum class AdminXdpAction : uint8_t { kAttach = 1, kDetach = 2 };
+enum class AdminXdpMode : uint8_t { kNative = 0, kGeneric = 1 };
+struct AdminXdpBody {
+  uint8_t action = 0;      // AdminXdpAction
+  std::string interface;   // attach: the network interface; detach: empty
+  uint8_t mode = 0;        // AdminXdpMode (attach)
+  uint64_t issued_ms = 0;  // when the loader made the request (Unix time, ms)
+  template <class V>
+  void Fields(V& v) {
+    v(action, interface, mode, issued_ms);
+  }
+};
+
+struct AdminXdpReq {
+  AdminXdpBody body;
+  std::string mac;  // HMAC-SHA256 with the cluster secret (admin_request.h)
+  template <class V>
+  void Fields(V& v) {
+    v(body, mac);
+  }
+};
+
+// The reply to an administrative request, with status 0 or not: what the
+// server did, or why it did nothing.
+struct AdminReply {
+  std::string message;
+  template <class V>
+  void Fields(V& v) {
+    v(message);
   }
 };
 

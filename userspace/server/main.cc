@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "admin_gate.h"
 #include "cache_registry.h"
 #include "chunk_store.h"
 #include "cluster_config.h"
@@ -19,6 +20,7 @@
 #include "server_core.h"
 #include "udp_responder.h"
 #include "xdp_answers.h"
+#include "xdp_control.h"
 #include "xdp_program.h"
 
 using namespace sealfs;
@@ -26,34 +28,6 @@ using namespace sealfs;
 namespace {
 // Written once a run has granted a client cache lease.
 constexpr char kCacheSessionsSeen[] = "cache_sessions_seen";
-
-// The XDP fast path on `interface` ("native" or "generic" `mode`), or null
-// when it cannot run: then one line says why. Its maps are pinned in `pin_dir`.
-std::unique_ptr<XdpProgram> StartXdp(const ServerInfo& me, const std::string& interface,
-                                     const std::string& mode, const std::string& pin_dir) {
-  XdpProgram::Options opts{
-      .interface = interface,
-      .mode = mode == "generic" ? XdpProgram::Mode::kGeneric : XdpProgram::Mode::kNative,
-      .udp_port = me.udp_port,
-      .pin_dir = pin_dir};
-  Result<std::unique_ptr<XdpProgram>> attached = XdpProgram::Attach(opts);
-  if (!attached.ok()) {
-    spdlog::error("XDP fast path: {}; GETATTR and LOOKUP datagrams are answered in user space",
-                  attached.status().message());
-    return nullptr;
-  }
-  spdlog::info("XDP fast path: program attached to {} in {} mode, maps pinned under {}", interface,
-               mode, opts.pin_dir);
-  return std::move(*attached);
-}
-
-void LogXdpCounters(const XdpProgram& xdp) {
-  Result<XdpProgram::Counters> c = xdp.ReadCounters();
-  if (!c.ok()) return;
-  spdlog::info("XDP fast path: {} frames seen, {} answered, {} missed, {} passed up otherwise",
-               (*c)[SEALFS_XDP_RECEIVED], (*c)[SEALFS_XDP_HIT], (*c)[SEALFS_XDP_MISS],
-               (*c)[SEALFS_XDP_RECEIVED] - (*c)[SEALFS_XDP_HIT] - (*c)[SEALFS_XDP_MISS]);
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -181,12 +155,22 @@ int main(int argc, char** argv) {
   });
   // The UDP fast path: answers carry generations, and every commit deletes
   // the answers it changes before it is acknowledged. Without the XDP program
-  // every datagram is answered in user space.
+  // every datagram is answered in user space. The program comes and goes
+  // with --xdp, the loader (ADMIN_XDP, admitted by the gate) and the stop;
+  // XdpControl hands its map to XdpAnswers and takes it back.
   XdpProgram::RemoveEarlierRun(xdp_pin_dir);
-  std::unique_ptr<XdpProgram> xdp;
-  if (!xdp_interface.empty()) xdp = StartXdp(self, xdp_interface, xdp_mode, xdp_pin_dir);
   std::optional<XdpAnswers> xdp_answers;
-  if (self.udp_port) xdp_answers.emplace(xdp ? xdp->answers_fd() : -1);
+  if (self.udp_port) xdp_answers.emplace(-1);
+  XdpControl xdp(xdp_answers ? &*xdp_answers : nullptr, self.udp_port, xdp_pin_dir);
+  if (!xdp_interface.empty()) {
+    Result<std::string> attached =
+        xdp.Attach(xdp_interface,
+                   xdp_mode == "generic" ? XdpProgram::Mode::kGeneric : XdpProgram::Mode::kNative);
+    if (!attached.ok())
+      spdlog::error("XDP fast path: {}; GETATTR and LOOKUP datagrams are answered in user space",
+                    attached.status().message());
+  }
+  AdminGate admin(secret ? &*secret : nullptr);
   store->SetCommitObserver([&cache, &xdp_answers](const MetaStore::Batch& b) {
     if (xdp_answers) xdp_answers->Committed(b.changed_inodes(), b.changed_entries());
     cache.Committed(b.changed_inodes(), b.changed_entries());
@@ -206,6 +190,7 @@ int main(int argc, char** argv) {
   RequestHandler handler(&ns, meta->get(), chunks->get(), &core.participant, &core.coordinator,
                          &core.membership, &core.migrator);
   handler.set_cache(&cache);
+  handler.set_admin(&admin, &xdp);
   RpcServer server(io, pool, peer_pool, &handler);
   server.set_cache(&cache);
   std::optional<UdpResponder> udp;
@@ -235,9 +220,6 @@ int main(int argc, char** argv) {
   work.reset();
   io.stop();
   for (auto& t : io_threads) t.join();
-  if (xdp) {
-    LogXdpCounters(*xdp);
-    xdp.reset();  // detaches and unpins; no commit runs any more
-  }
+  xdp.Stop();  // detaches, unpins and logs the counters; no commit runs any more
   return 0;
 }

@@ -60,6 +60,7 @@ bool RequestHandler::AnyMembership(Op op) {
   switch (op) {
     case Op::kMembershipGet:
     case Op::kMembershipOffer:
+    case Op::kAdminXdp:
     case Op::kCacheRegister:
     case Op::kCacheRenew:
       return true;
@@ -71,6 +72,8 @@ bool RequestHandler::AnyMembership(Op op) {
 bool RequestHandler::TouchesChunks(Op op) {
   return op == Op::kRead || op == Op::kWrite || op == Op::kPeerTruncChunks;
 }
+
+bool RequestHandler::ExplainsFailure(Op op) { return op == Op::kAdminXdp; }
 
 void RequestHandler::Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
                             std::vector<uint8_t>* reply, uint64_t* epoch) {
@@ -90,6 +93,10 @@ void RequestHandler::Handle(const FrameHeader& h, std::span<const uint8_t> paylo
   Status s = Dispatch(op, payload, reply);
   if (!s.ok()) {
     reply->clear();
+    if (ExplainsFailure(op)) {
+      AdminReply why{s.message().empty() ? s.ToString() : s.message()};
+      Encode(why, reply);
+    }
     if (s.err() == EIO || s.err() == EREMOTE || s.err() == ENOSPC)
       spdlog::warn("{} failed: {}", OpName(op), s.ToString());
     else
@@ -178,6 +185,30 @@ Status RequestHandler::CachingGetattr(const CachingInoReq& q, Attr* a) {
   return ns_->Getattr(q.ino, a);
 }
 
+Status RequestHandler::AdminXdp(const AdminXdpReq& q, AdminReply* r) {
+  if (!admin_ || !xdp_) return Status::Error(ENOSYS, "this server takes no ADMIN_XDP");
+  const auto action = static_cast<AdminXdpAction>(q.body.action);
+  const auto mode = static_cast<AdminXdpMode>(q.body.mode);
+  if ((action != AdminXdpAction::kAttach && action != AdminXdpAction::kDetach) ||
+      (mode != AdminXdpMode::kNative && mode != AdminXdpMode::kGeneric))
+    return Status::Error(EINVAL, "unknown ADMIN_XDP action or mode");
+  if (Status s = admin_->Admit(q); !s.ok()) {
+    spdlog::warn("ADMIN_XDP refused: {}", s.message());
+    return s;
+  }
+  Result<std::string> done = action == AdminXdpAction::kDetach
+                                 ? xdp_->Detach()
+                                 : xdp_->Attach(q.body.interface, mode == AdminXdpMode::kGeneric
+                                                                      ? XdpProgram::Mode::kGeneric
+                                                                      : XdpProgram::Mode::kNative);
+  if (!done.ok()) {
+    spdlog::warn("ADMIN_XDP from the loader failed: {}", done.status().message());
+    return done.status();
+  }
+  r->message = *done;
+  return Status::Ok();
+}
+
 Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
                                 std::vector<uint8_t>* reply) {
   switch (op) {
@@ -240,6 +271,9 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
         r->version = *v;
         return Status::Ok();
       });
+    case Op::kAdminXdp:
+      return Run<AdminXdpReq, AdminReply>(payload, reply,
+                                          [&](auto& q, auto* r) { return AdminXdp(q, r); });
     case Op::kSetxattr:
       return Run<XattrReq, Empty>(payload, reply, [&](auto& q, auto*) { return ns_->SetXattr(q); });
     case Op::kGetxattr:

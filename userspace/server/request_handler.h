@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "admin_gate.h"
 #include "cache_registry.h"
 #include "chunk_migrator.h"
 #include "chunk_store.h"
@@ -17,6 +18,7 @@
 #include "namespace_service.h"
 #include "txn_coordinator.h"
 #include "txn_participant.h"
+#include "xdp_control.h"
 
 namespace sealfs {
 
@@ -36,6 +38,12 @@ class RequestHandler {
 
   // Serves the caching LOOKUP/GETATTR and CACHE_RENEW from `cache`.
   void set_cache(CacheRegistry* cache) { cache_ = cache; }
+  // Serves ADMIN_XDP: requests `gate` admits change `xdp`. Without them,
+  // ADMIN_XDP is refused (ENOSYS).
+  void set_admin(AdminGate* gate, XdpControl* xdp) {
+    admin_ = gate;
+    xdp_ = xdp;
+  }
 
   // True for operations that only read metadata: they never block.
   static bool IsQuickRead(Op op);
@@ -45,11 +53,15 @@ class RequestHandler {
   static bool IsPeerStep(Op op);
 
   // True for requests answered whatever membership version they carry:
-  // the membership's own and the cache sessions' (which are per connection).
+  // the membership's own, the loader's administrative ones and the cache
+  // sessions' (which are per connection).
   static bool AnyMembership(Op op);
   // True for the chunk operations a membership switch must not overlap
   // (ClusterView::Serving).
   static bool TouchesChunks(Op op);
+  // True for requests whose reply carries a message (AdminReply) also when
+  // they fail, saying why.
+  static bool ExplainsFailure(Op op);
 
   // Fills *status (0 or errno), *reply and *epoch (the membership version
   // the request was served under) for the request. A request stamped with
@@ -65,6 +77,7 @@ class RequestHandler {
   Status ServerStatus(std::vector<uint8_t>* reply);
   Status CachingLookup(const CachingLookupReq& q, Entry* e);
   Status CachingGetattr(const CachingInoReq& q, Attr* a);
+  Status AdminXdp(const AdminXdpReq& q, AdminReply* r);
 
   NamespaceService* ns_;
   const MetaStore* meta_;
@@ -74,6 +87,8 @@ class RequestHandler {
   MembershipKeeper* membership_;
   ChunkMigrator* migrator_;
   CacheRegistry* cache_ = nullptr;
+  AdminGate* admin_ = nullptr;
+  XdpControl* xdp_ = nullptr;
 };
 
 }  // namespace sealfs

@@ -23,11 +23,20 @@ void XdpAnswers::Delete(const sealfs_xdp_key& key) {
                   std::strerror(errno));
 }
 
+void XdpAnswers::SetMap(int map_fd) {
+  std::lock_guard lock(mu_);
+  map_fd_ = map_fd;
+  // The index names answers of the old map; the new one holds none. The
+  // slots stay: they order fills against changes, whichever map they go to.
+  by_child_.clear();
+}
+
 void XdpAnswers::Fill(const sealfs_xdp_answer& a) {
-  if (map_fd_ < 0 || a.status != 0) return;
+  if (a.status != 0) return;
   const bool carries_attr = a.key.op == SEALFS_XDP_LOOKUP && a.payload.entry.has_attr;
   const Ino child = a.payload.entry.ino;
   std::lock_guard lock(mu_);
+  if (map_fd_ < 0) return;
   if (slots_[Slot(a.key)] > a.generation) return;
   if (carries_attr && slots_[Slot(XdpGetattrKey(child))] > a.generation) return;
   if (carries_attr) {

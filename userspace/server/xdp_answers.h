@@ -31,10 +31,19 @@ namespace sealfs {
 
 class XdpAnswers {
  public:
-  // `map_fd`: the answers map, not owned, open for as long as this object;
-  // -1 when no XDP program runs: then only the generations are kept (the
-  // user-space replies carry them too).
+  // `map_fd`: the answers map, not owned, open until SetMap() replaces it or
+  // this object goes; -1 when no XDP program runs: then only the generations
+  // are kept (the user-space replies carry them too).
   explicit XdpAnswers(int map_fd);
+
+  // From now on fills and deletions go to `map_fd` (or nowhere: -1), which
+  // must be an empty answers map: its program may answer from it at once, and
+  // an empty map is always right (misses come to user space). Safe against
+  // concurrent Fill() and Committed(): once it returns, the old map is no
+  // longer touched and may be closed. Swap maps only while the old one's
+  // program is no longer attached, or before it is: no deletion reaches the
+  // old map after this, so its answers could go stale.
+  void SetMap(int map_fd);
 
   uint64_t Begin() const { return clock_.load(); }
   // Installs `a` (status 0 answers only; others are ignored).
@@ -52,9 +61,9 @@ class XdpAnswers {
   static size_t Slot(const sealfs_xdp_key& key);
   void Delete(const sealfs_xdp_key& key);
 
-  const int map_fd_;
+  std::mutex mu_;  // map_fd_, every map write, slots_ and by_child_
+  int map_fd_;
   std::atomic<uint64_t> clock_{1};
-  std::mutex mu_;  // every map write, slots_ and by_child_
   std::array<uint64_t, kSlots> slots_{};
   std::unordered_multimap<Ino, sealfs_xdp_key> by_child_;
 };

@@ -47,6 +47,10 @@ bool ProgramUsesMap(int fd, uint32_t map_id) {
   return false;
 }
 
+uint32_t ModeFlags(XdpProgram::Mode mode) {
+  return mode == XdpProgram::Mode::kNative ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+}
+
 // Detaches the program open as `prog_fd` from `ifindex` in `mode`, only if
 // it is still the one attached there (XDP_FLAGS_REPLACE); 0 or -errno.
 int DetachProgram(int ifindex, uint32_t mode, int prog_fd) {
@@ -88,8 +92,8 @@ void XdpProgram::RemoveEarlierRun(const std::string& pin_dir) {
 Result<std::unique_ptr<XdpProgram>> XdpProgram::Attach(const Options& opts) {
   const int ifindex = static_cast<int>(if_nametoindex(opts.interface.c_str()));
   if (ifindex == 0) return ErrnoStatus("no network interface " + opts.interface);
-  const uint32_t mode = opts.mode == Mode::kNative ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
-  const char* mode_name = opts.mode == Mode::kNative ? "native" : "generic";
+  const uint32_t mode = ModeFlags(opts.mode);
+  const char* mode_name = ModeName(opts.mode);
   uint32_t attached = 0;
   if (int err = bpf_xdp_query_id(ifindex, static_cast<int>(mode), &attached); err != 0) {
     return Status::Error(-err, fmt::format("cannot query the XDP program of {}: {}", opts.interface,
@@ -129,15 +133,43 @@ Result<std::unique_ptr<XdpProgram>> XdpProgram::Attach(const Options& opts) {
     return Status::Error(-err, fmt::format("cannot attach the XDP program to {} in {} mode: {}",
                                            opts.interface, mode_name, std::strerror(-err)));
   }
-  return std::unique_ptr<XdpProgram>(new XdpProgram(guard.release(), ifindex, mode, opts.pin_dir));
+  return std::unique_ptr<XdpProgram>(new XdpProgram(guard.release(), ifindex, opts));
 }
 
-XdpProgram::XdpProgram(sealfs_xdp* skel, int ifindex, uint32_t flags, std::string pin_dir)
-    : skel_(skel), ifindex_(ifindex), flags_(flags), pin_dir_(std::move(pin_dir)) {}
+const char* XdpProgram::ModeName(Mode mode) { return mode == Mode::kNative ? "native" : "generic"; }
+
+XdpProgram::XdpProgram(sealfs_xdp* skel, int ifindex, const Options& opts)
+    : skel_(skel),
+      ifindex_(ifindex),
+      interface_(opts.interface),
+      mode_(opts.mode),
+      pin_dir_(opts.pin_dir) {}
+
+Status XdpProgram::Detach() {
+  if (!attached_) return Status::Ok();
+  const int prog_fd = bpf_program__fd(skel_->progs.sealfs_xdp);
+  int err = DetachProgram(ifindex_, ModeFlags(mode_), prog_fd);
+  if (err != 0) {
+    // Refused because another program (or none) is attached there now, or
+    // the interface is gone: then this one is off it all the same.
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    uint32_t now_attached = 0;
+    if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) == 0 &&
+        bpf_xdp_query_id(ifindex_, static_cast<int>(ModeFlags(mode_)), &now_attached) == 0 &&
+        now_attached == info.id) {
+      return Status::Error(-err, fmt::format("cannot detach the program from {}: {}", interface_,
+                                             std::strerror(-err)));
+    }
+    spdlog::warn("XDP fast path: the program was no longer attached to {} ({})", interface_,
+                 std::strerror(-err));
+  }
+  attached_ = false;
+  return Status::Ok();
+}
 
 XdpProgram::~XdpProgram() {
-  if (int err = DetachProgram(ifindex_, flags_, bpf_program__fd(skel_->progs.sealfs_xdp)); err != 0)
-    spdlog::warn("XDP fast path: cannot detach the program: {}", std::strerror(-err));
+  if (Status s = Detach(); !s.ok()) spdlog::warn("XDP fast path: {}", s.message());
   Unpin(pin_dir_, kPinNames);
   sealfs_xdp__destroy(skel_);
 }

@@ -47,22 +47,35 @@ class XdpProgram {
   // Loads, pins and attaches. On failure nothing stays loaded, pinned or
   // attached, and the status says what failed.
   static Result<std::unique_ptr<XdpProgram>> Attach(const Options& opts);
-  // Detaches (if the program is still the interface's), unpins the maps and
-  // removes the pin directory.
+  // Detaches (if the program is still the interface's and Detach() did not),
+  // unpins the maps and removes the pin directory.
   ~XdpProgram();
   XdpProgram(const XdpProgram&) = delete;
   XdpProgram& operator=(const XdpProgram&) = delete;
 
+  // Detaches the program from its interface (if it is still the one
+  // attached there) but keeps it loaded with its maps pinned and open, so
+  // that whoever fills the answers map can stop using it before the map goes
+  // (XdpControl). Fails only if the program is still attached. Idempotent.
+  Status Detach();
+
   int answers_fd() const;
   Result<Counters> ReadCounters() const;
+  const std::string& interface() const { return interface_; }
+  Mode mode() const { return mode_; }
+  const std::string& pin_dir() const { return pin_dir_; }
+
+  static const char* ModeName(Mode mode);
 
  private:
-  XdpProgram(sealfs_xdp* skel, int ifindex, uint32_t flags, std::string pin_dir);
+  XdpProgram(sealfs_xdp* skel, int ifindex, const Options& opts);
 
   sealfs_xdp* skel_;
   int ifindex_;
-  uint32_t flags_;  // XDP_FLAGS_*_MODE
+  std::string interface_;
+  Mode mode_;
   std::string pin_dir_;
+  bool attached_ = true;
 };
 
 }  // namespace sealfs
