@@ -44,6 +44,20 @@ bool SameMembers(const ClusterConfig& a, const ClusterConfig& b) {
   return a.servers == b.servers && a.root_server == b.root_server && a.chunk_size == b.chunk_size;
 }
 
+// Follows the migration to `target` to its end.
+int Wait(const ApplyOptions& options, const ClusterConfig& target, std::ostream& out,
+         std::ostream& err) {
+  fmt::print(out, "moving chunks to their new servers (the file system stays usable):\n");
+  if (!WaitForMigration(target.servers, options.timeout, options.tty, out)) {
+    fmt::print(err,
+               "sealfs-loader apply: no server answered for minutes; the servers go on "
+               "moving chunks (sealfs-loader status shows how far they are)\n");
+    return 1;
+  }
+  fmt::print(out, "every chunk is where membership version {} places it\n", target.version);
+  return 0;
+}
+
 }  // namespace
 
 int RunApply(const ApplyOptions& options, std::ostream& out, std::ostream& err) {
@@ -70,12 +84,19 @@ int RunApply(const ApplyOptions& options, std::ostream& out, std::ostream& err) 
   ClusterConfig now = *NewestMembership(reports, &current_record);
   if (Status s = CheckChange(now, *next); !s.ok())
     return refuse(fmt::format("{}: {}", options.cluster_file, s.message()));
+  const bool unchanged = SameMembers(now, *next) && !current_record.mac.empty();
   for (const MemberReport& r : reports) {
-    if (r.status.migrating)
-      return refuse(
-          fmt::format("server {} still moves chunks for membership version {}; wait "
-                      "for it (sealfs-loader status)",
-                      r.server.id, r.status.migrating_to));
+    if (!r.status.migrating) continue;
+    // The change is under way (an earlier apply was stopped): follow it.
+    if (unchanged && r.membership.version == now.version) {
+      fmt::print(out, "membership version {} is on its way: chunks are still moving\n",
+                 now.version);
+      return options.wait ? Wait(options, now, out, err) : 0;
+    }
+    return refuse(
+        fmt::format("server {} still moves chunks for membership version {}; wait "
+                    "for it (sealfs-loader status)",
+                    r.server.id, r.status.migrating_to));
   }
   // New servers: every chunk the new placement moves is pulled by its new
   // server from the one the current placement gives it.
@@ -127,15 +148,7 @@ int RunApply(const ApplyOptions& options, std::ostream& out, std::ostream& err) 
   }
   fmt::print(out, "all {} servers are on membership version {}\n", reports.size(), version);
   if (!moves || !options.wait) return 0;
-  fmt::print(out, "moving chunks to their new servers (the file system stays usable):\n");
-  if (!WaitForMigration(next->servers, options.timeout, options.tty, out)) {
-    fmt::print(err,
-               "sealfs-loader apply: no server answered for minutes; the servers go on "
-               "moving chunks (sealfs-loader status shows how far they are)\n");
-    return 1;
-  }
-  fmt::print(out, "every chunk is where membership version {} places it\n", version);
-  return 0;
+  return Wait(options, *next, out, err);
 }
 
 }  // namespace sealfs

@@ -3,23 +3,13 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
-#include <cstring>
-
+#include "admin_call.h"
 #include "admin_request.h"
 #include "cluster_config.h"
 #include "cluster_secret.h"
 #include "messages.h"
-#include "rpc_channel.h"
 
 namespace sealfs {
-namespace {
-
-std::string ErrnoName(int err) {
-  const char* name = strerrorname_np(err);
-  return name ? name : fmt::format("errno {}", err);
-}
-
-}  // namespace
 
 int RunBpfAdmin(const BpfAdminOptions& options, std::ostream& out, std::ostream& err) {
   const char* verb = options.attach ? "attach" : "detach";
@@ -45,27 +35,10 @@ int RunBpfAdmin(const BpfAdminOptions& options, std::ostream& out, std::ostream&
                     .mode = static_cast<uint8_t>(options.mode == "generic" ? AdminXdpMode::kGeneric
                                                                            : AdminXdpMode::kNative),
                     .issued_ms = AdminNowMs()};
-  AdminXdpReq req = SignAdminXdp(body, *secret);
-  const std::string who =
-      fmt::format("server {} ({}:{})", server->id, server->address, server->port);
-  // Answered whatever membership version the request carries. Not retried:
-  // the server refuses the same request twice.
-  RpcChannel channel(*server, 0, options.timeout);
-  Result<Reply> reply = channel.Call(Op::kAdminXdp, Encode(req), {}, /*idempotent=*/false);
-  if (!reply.ok()) {
-    return fail(1, fmt::format("{} cannot be asked: {}", who,
-                               reply.status().message().empty() ? reply.status().ToString()
-                                                                : reply.status().message()));
-  }
-  AdminReply what;
-  const bool explained = Decode(reply->payload, &what);
-  if (reply->status != 0) {
-    return fail(1, fmt::format("{} refused: {} ({})", who,
-                               explained ? what.message : std::strerror(reply->status),
-                               ErrnoName(reply->status)));
-  }
-  if (!explained) return fail(1, fmt::format("{} sent a malformed reply", who));
-  fmt::print(out, "{}: {}\n", who, what.message);
+  AdminXdpReq req = SignAdmin(body, *secret);
+  Result<std::string> done = AdminCall(*server, Op::kAdminXdp, Encode(req), options.timeout);
+  if (!done.ok()) return fail(1, done.status().message());
+  fmt::print(out, "{}\n", *done);
   return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "bpf_inventory.h"
 #include "cluster_secret.h"
 #include "logging.h"
+#include "migration_control.h"
 #include "status.h"
 
 using namespace sealfs;
@@ -98,9 +99,35 @@ int main(int argc, char** argv) {
       "(servers' XDP fast paths, clients' --bpf caches), summed over the CPUs (needs root)");
   add_pin_root(counters_cmd, counters.pin_root);
 
+  MigrationControlOptions control;
+  CLI::App* migration_cmd = app.add_subcommand(
+      "migration",
+      "govern the background chunk migration on every server (signed with the cluster "
+      "secret); chunks clients read or write are moved at once regardless");
+  migration_cmd->require_subcommand(1);
+  CLI::App* pause_cmd = migration_cmd->add_subcommand(
+      "pause", "stop moving chunks in the background (kept across restarts until resume)");
+  CLI::App* resume_cmd =
+      migration_cmd->add_subcommand("resume", "move chunks in the background again");
+  double rate_mib = 0;
+  CLI::App* rate_cmd = migration_cmd->add_subcommand(
+      "rate", "limit how fast each server pulls chunks in the background");
+  rate_cmd->add_option("mib_per_s", rate_mib, "MiB/s per server; 0: no limit")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  for (CLI::App* cmd : {pause_cmd, resume_cmd, rate_cmd})
+    cmd->add_option("cluster_file", control.cluster_file, "the cluster file (TOML)")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (Status s = SetupLogging("sealfs-loader", "warn"); !s.ok()) return 2;
   const auto timeout = std::chrono::milliseconds(timeout_ms);
+  if (*migration_cmd) {
+    control.timeout = timeout;
+    if (*pause_cmd) control.paused = true;
+    if (*resume_cmd) control.paused = false;
+    if (*rate_cmd) control.rate_mib = rate_mib;
+    return RunMigrationControl(control, std::cout, std::cerr);
+  }
   if (*apply_cmd) {
     apply.timeout = timeout;
     apply.wait = !no_wait;

@@ -2,6 +2,7 @@
 // sees no error and no wrong byte, every chunk ends up where the new placement puts it, and
 // sealfs-fsck finds the cluster clean.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "binaries.h"
 #include "cluster_config.h"
 #include "file_util.h"
 #include "fs_test.h"
@@ -179,6 +181,88 @@ TEST_F(LoaderMigrationTest, AddingAServerUnderALiveWorkloadLosesNothing) {
   for (auto [id, n] : chunks) std::printf(" %d: %zu", id, n);
   std::printf(")\n");
 
+  cluster.UnmountAll();
+  cluster.StopAllServers();
+  const auto fsck = cluster.Fsck();
+  EXPECT_EQ(fsck.status, 0) << fsck.output;
+}
+
+// Every `step`th file under `root` (written by WriteFiles) reads back as written.
+void ExpectFiles(const std::filesystem::path& root, const std::map<std::string, std::string>& files,
+                 size_t step = 1) {
+  size_t i = 0;
+  for (const auto& [name, data] : files) {
+    if (i++ % step == 0) EXPECT_EQ(Hash(ReadFile(root / name)), Hash(data)) << name;
+  }
+}
+
+std::map<std::string, std::string> WriteFiles(const std::filesystem::path& root, int count) {
+  std::mt19937_64 rng(7);
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < count; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    files[name] = RandomBytes(rng, 200000 + rng() % 400000);
+    WriteFile(root / name, files[name]);
+  }
+  return files;
+}
+
+TEST_F(LoaderMigrationTest, KillingTheLoaderOrAServerMidMigrationLosesNothing) {
+  auto& cluster = StartCluster({.chunk_size = kSmallChunkSize});
+  auto& mount = cluster.AddMount();
+  const auto files = WriteFiles(mount.path(), 60);
+  const std::string file = cluster.config_path().string();
+
+  // The background migration stays paused until told otherwise: "mid-migration" lasts.
+  const int added = cluster.AddServer();
+  auto paused = cluster.Loader({"migration", "pause", file});
+  ASSERT_EQ(paused.status, 0) << paused.output;
+  const auto published = cluster.Loader({"apply", "--no-wait", file});
+  ASSERT_EQ(published.status, 0) << published.output;
+  auto status = cluster.Loader({"status", "--json", file});
+  EXPECT_NE(status.output.find("\"migrating\": true"), std::string::npos) << status.output;
+
+  // The loader, killed while it follows the migration.
+  {
+    Subprocess loader({BinaryPath("sealfs-loader").string(), "apply", file},
+                      cluster.dir() / "killed-loader.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ASSERT_TRUE(loader.Running()) << "apply returned while the migration was paused";
+    EXPECT_EQ(loader.Kill(), 128 + SIGKILL);
+  }
+  // Moved chunks are pulled at once, paused or not. A sixth of the files: the rest is left
+  // for the background migration.
+  ExpectFiles(mount.path(), files, 6);
+
+  // The new server, killed and restarted mid-migration.
+  cluster.KillServer(added);
+  cluster.StartServer(added);
+  ExpectFiles(mount.path(), files, 6);
+
+  // A source, killed while the migration runs slowly.
+  auto slow = cluster.Loader({"migration", "rate", "1", file});
+  ASSERT_EQ(slow.status, 0) << slow.output;
+  auto resumed = cluster.Loader({"migration", "resume", file});
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  status = cluster.Loader({"status", "--json", file});
+  EXPECT_NE(status.output.find("\"migrating\": true"), std::string::npos)
+      << "the migration ended too soon to be interrupted:\n"
+      << status.output;
+  cluster.KillServer(2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  cluster.StartServer(2);
+
+  // apply again follows the migration to its end.
+  ASSERT_EQ(cluster.Loader({"migration", "rate", "0", file}).status, 0);
+  const auto finished = cluster.Loader({"apply", file});
+  EXPECT_EQ(finished.status, 0) << finished.output;
+  EXPECT_NE(finished.output.find("every chunk is where membership version 2 places it"),
+            std::string::npos)
+      << finished.output;
+  ExpectFiles(mount.path(), files);
+  std::map<int, size_t> chunks = ExpectChunksPlaced();
+  EXPECT_GT(chunks[added], 50u);
   cluster.UnmountAll();
   cluster.StopAllServers();
   const auto fsck = cluster.Fsck();

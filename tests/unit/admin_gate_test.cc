@@ -38,20 +38,20 @@ class AdminGateTest : public ::testing::Test {
 };
 
 TEST_F(AdminGateTest, AdmitsASignedRequestOnce) {
-  const AdminXdpReq req = SignAdminXdp(Attach(kNow), secret_);
+  const AdminXdpReq req = SignAdmin(Attach(kNow), secret_);
   EXPECT_TRUE(gate_.Admit(req).ok());
   const Status again = gate_.Admit(req);
   EXPECT_EQ(again.err(), EPERM);
   EXPECT_NE(again.message().find("replay"), std::string::npos) << again.message();
   // Another request (another issue time) is fine.
-  EXPECT_TRUE(gate_.Admit(SignAdminXdp(Attach(kNow + 1), secret_)).ok());
+  EXPECT_TRUE(gate_.Admit(SignAdmin(Attach(kNow + 1), secret_)).ok());
 }
 
 TEST_F(AdminGateTest, RefusesAnotherSecretAndAnyChangedField) {
   testing::TempDir other_dir;
   const ClusterSecret other = NewSecret(other_dir, "other.key");
-  EXPECT_EQ(gate_.Admit(SignAdminXdp(Attach(kNow), other)).err(), EPERM);
-  AdminXdpReq req = SignAdminXdp(Attach(kNow), secret_);
+  EXPECT_EQ(gate_.Admit(SignAdmin(Attach(kNow), other)).err(), EPERM);
+  AdminXdpReq req = SignAdmin(Attach(kNow), secret_);
   for (int field = 0; field < 4; ++field) {
     AdminXdpReq changed = req;
     if (field == 0) changed.body.action = static_cast<uint8_t>(AdminXdpAction::kDetach);
@@ -69,7 +69,7 @@ TEST_F(AdminGateTest, RefusesAnotherSecretAndAnyChangedField) {
 TEST_F(AdminGateTest, AMembershipMacIsNoAdminMac) {
   // The same secret signs membership records: their MACs must never verify
   // as an administrative request's, whatever the bytes.
-  AdminXdpReq req = SignAdminXdp(Attach(kNow), secret_);
+  AdminXdpReq req = SignAdmin(Attach(kNow), secret_);
   AdminXdpBody body = req.body;
   std::vector<uint8_t> bytes = Encode(body);
   ClusterSecret::Mac membership_mac =
@@ -80,16 +80,16 @@ TEST_F(AdminGateTest, AMembershipMacIsNoAdminMac) {
 
 TEST_F(AdminGateTest, RefusesRequestsIssuedMoreThanFiveMinutesAway) {
   for (uint64_t issued : {kNow - 5 * kMinute - 1, kNow + 5 * kMinute + 1, uint64_t{0}}) {
-    const Status s = gate_.Admit(SignAdminXdp(Attach(issued), secret_));
+    const Status s = gate_.Admit(SignAdmin(Attach(issued), secret_));
     EXPECT_EQ(s.err(), EPERM) << issued;
     EXPECT_NE(s.message().find("clock"), std::string::npos) << s.message();
   }
-  EXPECT_TRUE(gate_.Admit(SignAdminXdp(Attach(kNow - 5 * kMinute), secret_)).ok());
-  EXPECT_TRUE(gate_.Admit(SignAdminXdp(Attach(kNow + 5 * kMinute), secret_)).ok());
+  EXPECT_TRUE(gate_.Admit(SignAdmin(Attach(kNow - 5 * kMinute), secret_)).ok());
+  EXPECT_TRUE(gate_.Admit(SignAdmin(Attach(kNow + 5 * kMinute), secret_)).ok());
 }
 
 TEST_F(AdminGateTest, AReplayIsRefusedUntilTheRequestIsTooOldAnyway) {
-  const AdminXdpReq req = SignAdminXdp(Attach(kNow + 5 * kMinute), secret_);
+  const AdminXdpReq req = SignAdmin(Attach(kNow + 5 * kMinute), secret_);
   ASSERT_TRUE(gate_.Admit(req).ok());
   for (uint64_t later : {kMinute, 5 * kMinute, 10 * kMinute}) {
     now_ = kNow + later;
@@ -105,7 +105,7 @@ TEST(AdminGateWithoutSecretTest, RefusesEverything) {
   testing::TempDir dir;
   const ClusterSecret secret = NewSecret(dir, "cluster.key");
   AdminGate gate(nullptr);
-  const Status s = gate.Admit(SignAdminXdp(Attach(AdminNowMs()), secret));
+  const Status s = gate.Admit(SignAdmin(Attach(AdminNowMs()), secret));
   EXPECT_EQ(s.err(), EPERM);
   EXPECT_NE(s.message().find("no cluster secret"), std::string::npos) << s.message();
 }

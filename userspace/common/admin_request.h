@@ -1,6 +1,6 @@
 // Administrative requests: what sealfs-loader asks of one server beyond the
-// membership (today ADMIN_XDP, docs/protocol.md), and how the server knows
-// the loader sent it.
+// membership (ADMIN_XDP, ADMIN_MIGRATION, docs/protocol.md), and how the
+// server knows the loader sent it.
 //
 // A request carries the time it was issued and a MAC over its fields, made
 // with the cluster secret under a domain string of its own, so that no other
@@ -12,7 +12,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "cluster_secret.h"
 #include "messages.h"
@@ -25,9 +27,25 @@ inline constexpr std::chrono::milliseconds kAdminMaxSkew = std::chrono::minutes(
 // Now, as an issue time (Unix milliseconds).
 uint64_t AdminNowMs();
 
-// The request for `body`, signed with `secret`.
-AdminXdpReq SignAdminXdp(const AdminXdpBody& body, const ClusterSecret& secret);
+// The bytes a request's MAC covers.
+template <class Body>
+std::string AdminBodyBytes(const Body& body) {
+  Body copy = body;
+  std::vector<uint8_t> bytes = Encode(copy);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// The request for `body`, signed with `secret` under the body's domain.
+template <class Body>
+SignedAdmin<Body> SignAdmin(const Body& body, const ClusterSecret& secret) {
+  ClusterSecret::Mac mac = secret.Sign(Body::kDomain, AdminBodyBytes(body));
+  return {.body = body, .mac = std::string(mac.begin(), mac.end())};
+}
+
 // Whether req.mac is the MAC `secret` gives req.body.
-bool VerifyAdminXdp(const AdminXdpReq& req, const ClusterSecret& secret);
+template <class Body>
+bool VerifyAdmin(const SignedAdmin<Body>& req, const ClusterSecret& secret) {
+  return secret.Verify(Body::kDomain, AdminBodyBytes(req.body), req.mac);
+}
 
 }  // namespace sealfs

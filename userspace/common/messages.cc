@@ -76,6 +76,8 @@ const char* OpName(Op op) {
       return "MIGRATE_DROP";
     case Op::kAdminXdp:
       return "ADMIN_XDP";
+    case Op::kAdminMigration:
+      return "ADMIN_MIGRATION";
     case Op::kFsckScanMeta:
       return "FSCK_SCAN_META";
     case Op::kFsckListChunks:

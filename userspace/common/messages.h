@@ -56,7 +56,8 @@ enum class Op : uint16_t {
   kMembershipOffer = 121,  // a signed membership record: adopt it if newer
   // Administration from sealfs-loader, signed with the cluster secret
   // (admin_request.h); answered whatever version the request carries.
-  kAdminXdp = 122,  // attach or detach this server's XDP program
+  kAdminXdp = 122,        // attach or detach this server's XDP program
+  kAdminMigration = 123,  // pause, resume or limit the background chunk migration
   // Chunk migration after a membership change (docs/design.md, "Moving
   // chunks"), from a chunk's new server to its previous one.
   kMigrateList = 130,  // the chunks held here that now belong to the asker
@@ -593,10 +594,13 @@ struct ServerStatusResp {
   uint64_t outgoing_bytes = 0;
   uint64_t pulled_chunks = 0;  // pulled here since this server started
   uint64_t pulled_bytes = 0;
+  uint8_t migration_paused = 0;  // ADMIN_MIGRATION's settings
+  uint64_t migration_rate = 0;
   template <class V>
   void Fields(V& v) {
     v(server_id, membership, bytes_total, bytes_free, inodes, chunks, chunk_bytes, migrating,
-      migrating_to, outgoing_chunks, outgoing_bytes, pulled_chunks, pulled_bytes);
+      migrating_to, outgoing_chunks, outgoing_bytes, pulled_chunks, pulled_bytes, migration_paused,
+      migration_rate);
   }
 };
 
@@ -649,6 +653,7 @@ struct MigratePullResp {
 enum class AdminXdpAction : uint8_t { kAttach = 1, kDetach = 2 };
 enum class AdminXdpMode : uint8_t { kNative = 0, kGeneric = 1 };
 struct AdminXdpBody {
+  static constexpr std::string_view kDomain = "sealfs admin xdp";
   uint8_t action = 0;      // AdminXdpAction
   std::string interface;   // attach: the network interface; detach: empty
   uint8_t mode = 0;        // AdminXdpMode (attach)
@@ -659,14 +664,32 @@ struct AdminXdpBody {
   }
 };
 
-struct AdminXdpReq {
-  AdminXdpBody body;
-  std::string mac;  // HMAC-SHA256 with the cluster secret (admin_request.h)
+// ADMIN_MIGRATION: how this server moves chunks in the background (chunks a
+// client asks for are pulled at once whatever this says).
+struct AdminMigrationBody {
+  static constexpr std::string_view kDomain = "sealfs admin migration";
+  uint8_t paused = 0;
+  uint64_t rate = 0;  // bytes per second pulled at most; 0: no limit
+  uint64_t issued_ms = 0;
+  template <class V>
+  void Fields(V& v) {
+    v(paused, rate, issued_ms);
+  }
+};
+
+// An administrative request: its body and the MAC of Encode(body) under the
+// body's domain (admin_request.h).
+template <class Body>
+struct SignedAdmin {
+  Body body;
+  std::string mac;  // HMAC-SHA256 with the cluster secret
   template <class V>
   void Fields(V& v) {
     v(body, mac);
   }
 };
+using AdminXdpReq = SignedAdmin<AdminXdpBody>;
+using AdminMigrationReq = SignedAdmin<AdminMigrationBody>;
 
 // The reply to an administrative request, with status 0 or not: what the
 // server did, or why it did nothing.

@@ -7,16 +7,14 @@ namespace sealfs {
 AdminGate::AdminGate(const ClusterSecret* secret, std::function<uint64_t()> now_ms)
     : secret_(secret), now_ms_(std::move(now_ms)) {}
 
-Status AdminGate::Admit(const AdminXdpReq& req) {
+Status AdminGate::Admit(bool verified, uint64_t issued, const std::string& mac) {
   if (!secret_)
     return Status::Error(EPERM,
                          "this server has no cluster secret (no secret_file in its cluster "
                          "file), so it takes no administrative requests");
-  if (!VerifyAdminXdp(req, *secret_))
-    return Status::Error(EPERM, "request not signed with this cluster's secret");
+  if (!verified) return Status::Error(EPERM, "request not signed with this cluster's secret");
   const uint64_t now = now_ms_();
   const uint64_t skew = static_cast<uint64_t>(kAdminMaxSkew.count());
-  const uint64_t issued = req.body.issued_ms;
   const uint64_t apart = issued > now ? issued - now : now - issued;
   if (apart > skew)
     return Status::Error(
@@ -30,9 +28,9 @@ Status AdminGate::Admit(const AdminXdpReq& req) {
     accepted_macs_.erase(accepted_.front().second);
     accepted_.pop_front();
   }
-  if (!accepted_macs_.insert(req.mac).second)
+  if (!accepted_macs_.insert(mac).second)
     return Status::Error(EPERM, "this very request was already carried out (a replay)");
-  accepted_.emplace_back(now, req.mac);
+  accepted_.emplace_back(now, mac);
   return Status::Ok();
 }
 

@@ -26,9 +26,14 @@ class AdminGate {
   // clock (Unix milliseconds); tests give their own.
   explicit AdminGate(const ClusterSecret* secret, std::function<uint64_t()> now_ms = AdminNowMs);
 
-  Status Admit(const AdminXdpReq& req);
+  template <class Body>
+  Status Admit(const SignedAdmin<Body>& req) {
+    return Admit(secret_ && VerifyAdmin(req, *secret_), req.body.issued_ms, req.mac);
+  }
 
  private:
+  Status Admit(bool verified, uint64_t issued_ms, const std::string& mac);
+
   const ClusterSecret* secret_;
   std::function<uint64_t()> now_ms_;
   std::mutex mu_;

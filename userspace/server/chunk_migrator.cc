@@ -8,9 +8,11 @@
 namespace sealfs {
 namespace {
 
-constexpr char kDone[] = "migration-done";             // the last version migrated to
-constexpr char kFloorPrefix[] = "migration-floor/";    // + inode: smallest truncate
-constexpr char kCursorPrefix[] = "migration-cursor/";  // + source + /ino, /index, /done
+constexpr char kDone[] = "migration-done";           // the last version migrated to
+constexpr char kFloorPrefix[] = "migration-floor/";  // + inode: smallest truncate
+constexpr char kCursorPrefix[] = "migration-cursor/";
+constexpr char kPaused[] = "migration-paused";
+constexpr char kRate[] = "migration-rate";  // + source + /ino, /index, /done
 constexpr uint32_t kPullBytes = 1u << 20;
 constexpr uint32_t kListPage = 256;
 constexpr uint32_t kMaxListPage = 4096;
@@ -38,7 +40,47 @@ struct ChunkMigrator::Plan {
 };
 
 ChunkMigrator::ChunkMigrator(ServerId self, MetaStore* meta, ChunkStore* chunks, ClusterView* view)
-    : self_(self), meta_(meta), chunks_(chunks), view_(view) {}
+    : self_(self), meta_(meta), chunks_(chunks), view_(view) {
+  paused_ = meta_->GetCounter(kPaused).ok() && *meta_->GetCounter(kPaused) != 0;
+  rate_ = meta_->GetCounter(kRate).ok() ? *meta_->GetCounter(kRate) : 0;
+}
+
+Status ChunkMigrator::SetControl(bool paused, uint64_t rate) {
+  MetaStore::Batch b;
+  b.PutCounter(kPaused, paused);
+  b.PutCounter(kRate, rate);
+  if (Status s = meta_->Commit(&b); !s.ok()) return s;
+  {
+    std::lock_guard lock(mu_);
+    paused_ = paused;
+    rate_ = rate;
+    paced_until_ = std::chrono::steady_clock::now();
+  }
+  wake_.notify_all();
+  spdlog::info("background chunk migration {}{}", paused ? "paused" : "running",
+               rate ? fmt::format(", at most {} bytes/s", rate) : "");
+  return Status::Ok();
+}
+
+bool ChunkMigrator::Pace(const Plan& plan, uint64_t bytes) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (stop_ || plan_.get() != &plan) return false;
+    auto now = std::chrono::steady_clock::now();
+    if (paused_) {
+      wake_.wait(lock);
+      continue;
+    }
+    if (rate_ == 0) return true;
+    if (paced_until_ < now) paced_until_ = now;
+    if (paced_until_ - now > std::chrono::milliseconds(1)) {
+      wake_.wait_until(lock, paced_until_);
+      continue;
+    }
+    paced_until_ += std::chrono::nanoseconds(bytes * 1'000'000'000 / rate_);
+    return true;
+  }
+}
 
 std::shared_ptr<const ChunkMigrator::Plan> ChunkMigrator::ActivePlan() const {
   std::shared_ptr<const ClusterView::Members> m = view_->Current();
@@ -83,7 +125,9 @@ ChunkMigrator::Progress ChunkMigrator::progress() const {
   return {.active = plan_ != nullptr,
           .version = plan_ ? plan_->version : 0,
           .pulled_chunks = pulled_chunks_,
-          .pulled_bytes = pulled_bytes_};
+          .pulled_bytes = pulled_bytes_,
+          .paused = paused_,
+          .rate = rate_};
 }
 
 Status ChunkMigrator::EnsureHere(Ino ino, uint64_t chunk) {
@@ -200,6 +244,7 @@ bool ChunkMigrator::PullAllFrom(const Plan& plan, ServerId source) {
     Status s = channel ? channel->Call(Op::kMigrateList, req, &page, true)
                        : Status::Error(EIO, fmt::format("no channel to server {}", source));
     for (size_t i = 0; s.ok() && i < page.chunks.size(); ++i) {
+      if (!Pace(plan, page.chunks[i].size)) return false;
       StripeLocks::Guard guard(&locks_, {page.chunks[i].ino});
       s = PullLocked(plan, source, page.chunks[i].ino, page.chunks[i].index);
     }

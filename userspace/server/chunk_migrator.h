@@ -56,10 +56,16 @@ class ChunkMigrator {
   Status Pull(const MigratePullReq& req, MigratePullResp* resp) const;
   Status Drop(const ChunkRef& ref);
 
+  // ADMIN_MIGRATION: pauses the background pulls, or limits them to `rate`
+  // bytes per second (0: no limit). Kept across restarts and migrations.
+  Status SetControl(bool paused, uint64_t rate);
+
   struct Progress {
     bool active = false;
     uint64_t version = 0;  // the membership version chunks move for
     uint64_t pulled_chunks = 0, pulled_bytes = 0;
+    bool paused = false;
+    uint64_t rate = 0;
   };
   Progress progress() const;
 
@@ -74,6 +80,9 @@ class ChunkMigrator {
   // holds the inode's stripe.
   Status PullLocked(const Plan& plan, ServerId source, Ino ino, uint64_t chunk);
   Status Finish(const Plan& plan);
+  // Waits while paused, and as long as the rate limit asks after `bytes`
+  // more were pulled; false if stopped or superseded meanwhile.
+  bool Pace(const Plan& plan, uint64_t bytes);
 
   const ServerId self_;
   MetaStore* meta_;
@@ -86,6 +95,10 @@ class ChunkMigrator {
   std::set<std::pair<Ino, uint64_t>> here_;  // guarded by mu_: pulled or checked
   std::map<Ino, uint64_t> floors_;           // guarded by mu_: smallest truncate per inode
   bool stop_ = false;                        // guarded by mu_
+  bool paused_ = false;                      // guarded by mu_
+  uint64_t rate_ = 0;                        // guarded by mu_
+  // The rate limit's budget: when the bytes pulled so far may be done.
+  std::chrono::steady_clock::time_point paced_until_;  // guarded by mu_
   std::thread thread_;
   std::atomic<uint64_t> pulled_chunks_{0}, pulled_bytes_{0};
 };

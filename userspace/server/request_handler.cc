@@ -61,6 +61,7 @@ bool RequestHandler::AnyMembership(Op op) {
     case Op::kMembershipGet:
     case Op::kMembershipOffer:
     case Op::kAdminXdp:
+    case Op::kAdminMigration:
     case Op::kCacheRegister:
     case Op::kCacheRenew:
       return true;
@@ -73,7 +74,9 @@ bool RequestHandler::TouchesChunks(Op op) {
   return op == Op::kRead || op == Op::kWrite || op == Op::kPeerTruncChunks;
 }
 
-bool RequestHandler::ExplainsFailure(Op op) { return op == Op::kAdminXdp; }
+bool RequestHandler::ExplainsFailure(Op op) {
+  return op == Op::kAdminXdp || op == Op::kAdminMigration;
+}
 
 void RequestHandler::Handle(const FrameHeader& h, std::span<const uint8_t> payload, int32_t* status,
                             std::vector<uint8_t>* reply, uint64_t* epoch) {
@@ -143,7 +146,9 @@ Status RequestHandler::ServerStatus(std::vector<uint8_t>* reply) {
                      .migrating = progress.active,
                      .migrating_to = progress.version,
                      .pulled_chunks = progress.pulled_chunks,
-                     .pulled_bytes = progress.pulled_bytes};
+                     .pulled_bytes = progress.pulled_bytes,
+                     .migration_paused = progress.paused,
+                     .migration_rate = progress.rate};
   if (Result<ChunkStore::Space> space = chunks_->Statfs(); space.ok()) {
     r.bytes_total = space->total;
     r.bytes_free = space->avail;
@@ -274,6 +279,14 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
     case Op::kAdminXdp:
       return Run<AdminXdpReq, AdminReply>(payload, reply,
                                           [&](auto& q, auto* r) { return AdminXdp(q, r); });
+    case Op::kAdminMigration:
+      return Run<AdminMigrationReq, AdminReply>(payload, reply, [&](auto& q, auto* r) {
+        if (!admin_) return Status::Error(ENOSYS, "this server takes no ADMIN_MIGRATION");
+        if (Status s = admin_->Admit(q); !s.ok()) return s;
+        if (Status s = migrator_->SetControl(q.body.paused, q.body.rate); !s.ok()) return s;
+        r->message = q.body.paused ? "background migration paused" : "background migration runs";
+        return Status::Ok();
+      });
     case Op::kSetxattr:
       return Run<XattrReq, Empty>(payload, reply, [&](auto& q, auto*) { return ns_->SetXattr(q); });
     case Op::kGetxattr:
