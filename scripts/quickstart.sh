@@ -40,8 +40,11 @@ cmake --build "$BUILD" -j "$(nproc)"
 stop
 mkdir -p "$MNT"
 CONFIG="$HOME_DIR/cluster.toml"
+# The cluster secret, which sealfs-loader signs membership changes with.
+[[ -f "$HOME_DIR/cluster.key" ]] || "$BUILD/bin/sealfs-loader" secret new "$HOME_DIR/cluster.key"
 {
   echo "version = 1"
+  echo "secret_file = \"cluster.key\""
   for id in 1 2 3; do
     cat <<TOML
 [[server]]
@@ -79,5 +82,6 @@ cat <<MSG
 sealfs: a 3-server cluster is running and mounted on $MNT
   cluster file: $CONFIG    logs: $HOME_DIR/*.log
   try:          echo hello > $MNT/greeting && ls -l $MNT && df -h $MNT
+                $BUILD/bin/sealfs-loader status $CONFIG
   stop it:      $0 stop
 MSG
