@@ -13,7 +13,9 @@ Result<int64_t> DataFanout::TruncateEverywhere(Ino ino, uint64_t size) {
   Result<int64_t> local = chunks_->Truncate(ino, size);
   if (!local.ok()) return local.status();
   int64_t freed = *local;
-  for (const ServerInfo& member : view_->Current()->config.servers) {
+  // A snapshot held for the loop: the membership may change meanwhile.
+  const std::shared_ptr<const ClusterView::Members> members = view_->Current();
+  for (const ServerInfo& member : members->config.servers) {
     if (member.id == self_) continue;
     RpcChannel* channel = view_->Channel(member.id);
     if (!channel) return Status::Error(EIO, fmt::format("no channel to server {}", member.id));

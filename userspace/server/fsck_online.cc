@@ -42,7 +42,9 @@ Status RpcSource::Call(ServerId server, Op op, const Req& req, Resp* resp) {
 
 std::vector<std::pair<ServerId, Status>> RpcSource::Ping() {
   std::vector<std::pair<ServerId, Status>> down;
-  for (const ServerInfo& server : view_.Current()->config.servers) {
+  // A snapshot held for the loop: the membership may change meanwhile.
+  const std::shared_ptr<const ClusterView::Members> members = view_.Current();
+  for (const ServerInfo& server : members->config.servers) {
     Empty req, resp;
     if (Status s = Call(server.id, Op::kPing, req, &resp); !s.ok()) down.emplace_back(server.id, s);
   }

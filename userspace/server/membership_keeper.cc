@@ -42,7 +42,8 @@ Status MembershipKeeper::BeforeAdopt(const ClusterView::Members& next) {
     return Status::Error(EPERM,
                          "this server has no cluster secret (secret_file in the cluster "
                          "file): it takes no membership changes");
-  const ClusterConfig& now = view_.Current()->config;
+  const std::shared_ptr<const ClusterView::Members> current = view_.Current();
+  const ClusterConfig& now = current->config;
   if (!next.config.Find(self_))
     return Status::Error(EINVAL, fmt::format("membership version {} does not list this server ({})",
                                              next.config.version, self_));
