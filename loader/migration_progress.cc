@@ -22,6 +22,19 @@ std::string Bar(double fraction) {
 
 }  // namespace
 
+std::string ProgressLine(const MigrationTotals& t, uint64_t moved, double rate) {
+  const uint64_t total = moved + t.outgoing_bytes;
+  const bool done = t.migrating == 0 && t.unreachable == 0;
+  std::string eta = done       ? "0 s"
+                    : rate > 0 ? fmt::format("{:.0f} s", t.outgoing_bytes / rate)
+                               : "-";
+  return fmt::format(
+      "{} {:3.0f}%  {} of {} moved, {} chunks left, {} servers pulling, {}/s, ETA {}{}",
+      Bar(total ? static_cast<double>(moved) / total : 1.0), total ? 100.0 * moved / total : 100.0,
+      MiB(moved), MiB(total), t.outgoing_chunks, t.migrating, MiB(static_cast<uint64_t>(rate)), eta,
+      t.unreachable ? fmt::format(" ({} servers not answering)", t.unreachable) : "");
+}
+
 MigrationTotals SumMigration(const std::vector<MemberReport>& reports) {
   MigrationTotals t;
   for (const MemberReport& r : reports) {
@@ -32,6 +45,7 @@ MigrationTotals SumMigration(const std::vector<MemberReport>& reports) {
     t.outgoing_chunks += r.status.outgoing_chunks;
     t.outgoing_bytes += r.status.outgoing_bytes;
     t.migrating += r.status.migrating ? 1 : 0;
+    t.pulled_bytes += r.status.pulled_bytes;
   }
   return t;
 }
@@ -52,13 +66,7 @@ bool WaitForMigration(const std::vector<ServerInfo>& servers, std::chrono::milli
     const double seconds = std::chrono::duration<double>(now - start).count();
     const double rate = seconds > 0 ? moved / seconds : 0;
     const bool done = t.migrating == 0 && t.unreachable == 0;
-    std::string eta = rate > 0 ? fmt::format("{:.0f} s", t.outgoing_bytes / rate) : "-";
-    std::string line = fmt::format(
-        "{} {:3.0f}%  {} of {} moved, {} chunks left, {} servers pulling, {}/s, ETA {}{}",
-        Bar(total ? static_cast<double>(moved) / total : 1.0),
-        total ? 100.0 * moved / total : 100.0, MiB(moved), MiB(total), t.outgoing_chunks,
-        t.migrating, MiB(static_cast<uint64_t>(rate)), done ? "0 s" : eta,
-        t.unreachable ? fmt::format(" ({} servers not answering)", t.unreachable) : "");
+    const std::string line = ProgressLine(t, moved, rate);
     if (tty) {
       fmt::print(out, "\r{}", line);
       out.flush();

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "cluster_config.h"
@@ -14,10 +15,15 @@ namespace sealfs {
 
 struct MigrationTotals {
   uint64_t outgoing_chunks = 0, outgoing_bytes = 0;  // still to move
+  uint64_t pulled_bytes = 0;                         // pulled since each server started
   int migrating = 0;                                 // servers still pulling
   int unreachable = 0;
 };
 MigrationTotals SumMigration(const std::vector<MemberReport>& reports);
+
+// "[#####-----]  50%  1.0 MiB of 2.0 MiB moved, 16 chunks left, 1 servers
+// pulling, 0.5 MiB/s, ETA 2 s": `moved` bytes so far, at `rate` bytes/s.
+std::string ProgressLine(const MigrationTotals& totals, uint64_t moved, double rate);
 
 // Polls `servers` until none moves chunks any more. `tty`: redraw one line;
 // otherwise print a line every few seconds. Returns false if it gave up

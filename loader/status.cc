@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <thread>
+
 #include "cluster_config.h"
 #include "member_survey.h"
+#include "migration_progress.h"
 
 namespace sealfs {
 namespace {
@@ -88,10 +91,23 @@ int RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err
     reports = SurveyMembers(newest->servers, options.timeout);
   std::optional<ClusterConfig> newest = NewestMembership(reports, nullptr);
   const uint64_t version = newest ? newest->version : 0;
-  if (options.json)
+  if (options.json) {
     PrintJson(reports, version, out);
-  else
+  } else {
     PrintTable(reports, version, out);
+    MigrationTotals now = SumMigration(reports);
+    if (now.migrating > 0 || now.outgoing_chunks > 0) {
+      // The rate, from a second look a moment later.
+      const auto pause = std::chrono::seconds(1);
+      std::this_thread::sleep_for(pause);
+      MigrationTotals later = SumMigration(SurveyMembers(newest->servers, options.timeout));
+      const double rate = now.outgoing_bytes > later.outgoing_bytes
+                              ? static_cast<double>(now.outgoing_bytes - later.outgoing_bytes)
+                              : 0;
+      fmt::print(out, "chunks moving for membership version {}:\n{}\n", version,
+                 ProgressLine(later, later.pulled_bytes, rate / pause.count()));
+    }
+  }
   for (const MemberReport& r : reports) {
     if (!r.reached.ok() || r.membership.version != version) return 1;
   }

@@ -221,6 +221,10 @@ TEST_F(LoaderMigrationTest, KillingTheLoaderOrAServerMidMigrationLosesNothing) {
   ASSERT_EQ(published.status, 0) << published.output;
   auto status = cluster.Loader({"status", "--json", file});
   EXPECT_NE(status.output.find("\"migrating\": true"), std::string::npos) << status.output;
+  const auto table = cluster.Loader({"status", file});
+  EXPECT_NE(table.output.find("chunks moving for membership version 2:\n["), std::string::npos)
+      << table.output;
+  EXPECT_NE(table.output.find("to hand over"), std::string::npos) << table.output;
 
   // The loader, killed while it follows the migration.
   {
