@@ -4,7 +4,7 @@
 
 namespace sealfs {
 
-DataFanout::DataFanout(ClusterView* view, ServerId self, ChunkStore* chunks)
+DataFanout::DataFanout(ClusterView* view, ServerId self, ChunkMigrator* chunks)
     : view_(view), self_(self), chunks_(chunks) {}
 
 RpcChannel* DataFanout::Peer(ServerId id) { return view_->Channel(id); }

@@ -4,7 +4,7 @@
 // PEER_TRUNC_CHUNKS over the protocol.
 #pragma once
 
-#include "chunk_store.h"
+#include "chunk_migrator.h"
 #include "cluster_view.h"
 #include "rpc_channel.h"
 
@@ -13,7 +13,9 @@ namespace sealfs {
 class DataFanout {
  public:
   // `view` lists the members; it must outlive the fanout.
-  DataFanout(ClusterView* view, ServerId self, ChunkStore* chunks);
+  // The local chunks are truncated through `chunks` (which remembers
+  // truncates while chunks move here).
+  DataFanout(ClusterView* view, ServerId self, ChunkMigrator* chunks);
 
   // Drops every byte of `ino` at or beyond `size` on every server; returns the
   // number of 512-byte blocks freed. Fails if any server could not be reached
@@ -26,7 +28,7 @@ class DataFanout {
  private:
   ClusterView* view_;
   ServerId self_;
-  ChunkStore* chunks_;
+  ChunkMigrator* chunks_;
 };
 
 }  // namespace sealfs

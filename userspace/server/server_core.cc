@@ -6,7 +6,7 @@ ServerCore::ServerCore(StartingMembership start, ServerId self, MetaStore* meta,
                        std::chrono::milliseconds peer_timeout, const ClusterSecret* secret)
     : membership(std::move(start), self, meta, secret, peer_timeout),
       migrator(self, meta, chunks, &membership.view()),
-      fanout(&membership.view(), self, chunks),
+      fanout(&membership.view(), self, &migrator),
       intents(meta, &locks, &fanout),
       applier(meta),
       participant(meta, &locks, &applier, &intents),
