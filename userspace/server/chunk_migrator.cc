@@ -82,27 +82,30 @@ bool ChunkMigrator::Pace(const Plan& plan, uint64_t bytes) {
   }
 }
 
-std::shared_ptr<const ChunkMigrator::Plan> ChunkMigrator::ActivePlan() const {
-  std::shared_ptr<const ClusterView::Members> m = view_->Current();
-  if (m->config.moving_from.empty()) return nullptr;
-  Result<uint64_t> done = meta_->GetCounter(kDone);
-  if (done.ok() && *done >= m->config.version) return nullptr;
-  return std::make_shared<Plan>(m->config);
+void ChunkMigrator::Prepare(const ClusterConfig& config) {
+  if (config.moving_from.empty()) return;
+  if (Result<uint64_t> done = meta_->GetCounter(kDone); done.ok() && *done >= config.version)
+    return;
+  auto plan = std::make_shared<const Plan>(config);
+  std::lock_guard lock(mu_);
+  if (plan_ && plan_->version == plan->version) return;
+  plan_ = plan;
+  here_.clear();
+  floors_.clear();
+  meta_->ScanCounters(kFloorPrefix, [this](std::string_view name, uint64_t size) {
+    floors_[std::stoull(std::string(name.substr(sizeof kFloorPrefix - 1)), nullptr, 16)] = size;
+  });
 }
 
 void ChunkMigrator::Start() {
-  std::shared_ptr<const Plan> plan = ActivePlan();
+  std::shared_ptr<const Plan> plan;
   std::thread finished;
   {
     std::lock_guard lock(mu_);
-    if (!plan || stop_ || (plan_ && plan_->version == plan->version)) return;
+    if (!plan_ || stop_ || started_ == plan_->version) return;
+    plan = plan_;
+    started_ = plan->version;
     finished.swap(thread_);  // a migration of an older version, done
-    plan_ = plan;
-    here_.clear();
-    floors_.clear();
-    meta_->ScanCounters(kFloorPrefix, [this](std::string_view name, uint64_t size) {
-      floors_[std::stoull(std::string(name.substr(sizeof kFloorPrefix - 1)), nullptr, 16)] = size;
-    });
   }
   if (finished.joinable()) finished.join();
   spdlog::info("moving chunks for membership version {} from {} servers", plan->version,

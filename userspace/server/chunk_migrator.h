@@ -39,8 +39,12 @@ class ChunkMigrator {
   ChunkMigrator(const ChunkMigrator&) = delete;
   ChunkMigrator& operator=(const ChunkMigrator&) = delete;
 
-  // Starts pulling if the current membership moves chunks and this server
-  // has not finished its part; call at start and after every adoption.
+  // Before `config` becomes current (at start, and while the membership
+  // switches): if it moves chunks and this server has not finished its part,
+  // the first access of a chunk moved here pulls it from then on.
+  void Prepare(const ClusterConfig& config);
+  // Starts the background pulls of the prepared migration, once its
+  // membership is current.
   void Start();
   void Stop();
 
@@ -70,9 +74,8 @@ class ChunkMigrator {
   Progress progress() const;
 
  private:
-  // The migration of the current membership, or null if none is to be done.
+  // A membership's migration.
   struct Plan;
-  std::shared_ptr<const Plan> ActivePlan() const;
   void Run(std::shared_ptr<const Plan> plan);
   // Pulls every chunk `source` holds for this server; false if stopped.
   bool PullAllFrom(const Plan& plan, ServerId source);
@@ -92,6 +95,7 @@ class ChunkMigrator {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::shared_ptr<const Plan> plan_;         // guarded by mu_; null when none runs
+  uint64_t started_ = 0;                     // guarded by mu_: the plan version Start ran
   std::set<std::pair<Ino, uint64_t>> here_;  // guarded by mu_: pulled or checked
   std::map<Ino, uint64_t> floors_;           // guarded by mu_: smallest truncate per inode
   bool stop_ = false;                        // guarded by mu_

@@ -52,7 +52,7 @@ Status MembershipKeeper::BeforeAdopt(const ClusterView::Members& next) {
         EINVAL, fmt::format("membership version {} moves the root directory from "
                             "server {} to {}",
                             next.config.version, now.root_server, next.config.root_server));
-  if (migrating_ && migrating_())
+  if (migrator_ && migrator_->progress().active)
     return Status::Error(
         EBUSY, fmt::format("chunks are still moving for membership version {}", now.version));
   if (next.config.chunk_size != now.chunk_size)
@@ -60,7 +60,10 @@ Status MembershipKeeper::BeforeAdopt(const ClusterView::Members& next) {
         EINVAL, fmt::format("membership version {} changes the chunk size", next.config.version));
   MetaStore::Batch b;
   b.PutMembership(next.record);
-  return meta_->Commit(&b);
+  if (Status s = meta_->Commit(&b); !s.ok()) return s;
+  // Requests of the new version may come as soon as it is current.
+  if (migrator_) migrator_->Prepare(next.config);
+  return Status::Ok();
 }
 
 Result<uint64_t> MembershipKeeper::Offer(const SignedMembership& m) {

@@ -12,6 +12,7 @@
 
 #include <chrono>
 
+#include "chunk_migrator.h"
 #include "cluster_secret.h"
 #include "cluster_view.h"
 #include "membership.h"
@@ -35,9 +36,10 @@ class MembershipKeeper {
                    const ClusterSecret* secret, std::chrono::milliseconds peer_timeout);
 
   ClusterView& view() { return view_; }
-  // Tells whether this server still moves chunks: no membership that moves
-  // chunks again is taken meanwhile.
-  void set_migrating(std::function<bool()> fn) { migrating_ = std::move(fn); }
+  // The migrator that is prepared for every membership before it becomes
+  // current; no new membership is taken while it still pulls chunks. Set
+  // before the view is shared.
+  void set_migrator(ChunkMigrator* migrator) { migrator_ = migrator; }
   const ClusterView& view() const { return view_; }
 
   // MEMBERSHIP_OFFER: adopts `m` if it is newer; returns the version now
@@ -50,7 +52,7 @@ class MembershipKeeper {
   ServerId self_;
   MetaStore* meta_;
   const ClusterSecret* secret_;
-  std::function<bool()> migrating_;
+  ChunkMigrator* migrator_ = nullptr;
   ClusterView view_;
 };
 

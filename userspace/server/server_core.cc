@@ -23,8 +23,9 @@ ServerCore::ServerCore(StartingMembership start, ServerId self, MetaStore* meta,
   // answer (an operation it is still running is left alone).
   participant.StartResolver([this](uint64_t txn) { return coordinator.Ask(txn); },
                             std::chrono::seconds(1));
-  membership.set_migrating([this] { return migrator.progress().active; });
+  membership.set_migrator(&migrator);
   membership.view().set_after_adopt([this] { migrator.Start(); });
+  migrator.Prepare(membership.view().Current()->config);
   migrator.Start();
 }
 
