@@ -175,7 +175,10 @@ TEST_F(LoaderMigrationTest, AddingAServerUnderALiveWorkloadLosesNothing) {
       << status.output;
   EXPECT_EQ(status.output.find("\"migrating\": true"), std::string::npos) << status.output;
   std::map<int, size_t> chunks = ExpectChunksPlaced();
-  EXPECT_GT(chunks[added], 50u) << "the new server holds its share of the chunks";
+  size_t total = 0;
+  for (auto [id, n] : chunks) total += n;
+  // About a quarter with 4 servers; how many there are depends on how far the workload got.
+  EXPECT_GT(chunks[added], total / 8) << "the new server holds its share of the chunks";
   std::printf("%s(workload: %llu steps; chunk files per server:", applied.output.c_str(),
               static_cast<unsigned long long>(workload.steps()));
   for (auto [id, n] : chunks) std::printf(" %d: %zu", id, n);
