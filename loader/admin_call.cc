@@ -16,6 +16,16 @@ std::string ErrnoName(int err) {
 
 }  // namespace
 
+Result<ClusterSecret> LoadClusterSecret(const ClusterConfig& config,
+                                        const std::string& cluster_file) {
+  if (config.secret_file.empty())
+    return Status::Error(EINVAL, fmt::format("{} names no secret_file: servers take membership "
+                                             "changes and administrative requests only signed "
+                                             "with the cluster secret",
+                                             cluster_file));
+  return ClusterSecret::Load(config.secret_file);
+}
+
 Result<std::string> AdminCall(const ServerInfo& server, Op op, const std::vector<uint8_t>& request,
                               std::chrono::milliseconds timeout) {
   const std::string who = fmt::format("server {} ({}:{})", server.id, server.address, server.port);

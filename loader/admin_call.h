@@ -7,10 +7,16 @@
 #include <vector>
 
 #include "cluster_config.h"
+#include "cluster_secret.h"
 #include "messages.h"
 #include "status.h"
 
 namespace sealfs {
+
+// The secret the cluster file names, or why there is none: the error names
+// the file.
+Result<ClusterSecret> LoadClusterSecret(const ClusterConfig& config,
+                                        const std::string& cluster_file);
 
 // The server's message on success. On failure the status's message names
 // the server: "server 2 (10.0.0.12:7101) refused: <its reason> (EPERM)" or

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "admin_call.h"
 #include "cluster_config.h"
 #include "cluster_secret.h"
 #include "member_survey.h"
@@ -67,12 +68,7 @@ int RunApply(const ApplyOptions& options, std::ostream& out, std::ostream& err) 
   };
   Result<ClusterConfig> next = LoadClusterConfig(options.cluster_file);
   if (!next.ok()) return refuse(next.status().message());
-  if (next->secret_file.empty())
-    return refuse(
-        fmt::format("{} names no secret_file: servers take membership changes only "
-                    "signed with the cluster secret",
-                    options.cluster_file));
-  Result<ClusterSecret> secret = ClusterSecret::Load(next->secret_file);
+  Result<ClusterSecret> secret = LoadClusterSecret(*next, options.cluster_file);
   if (!secret.ok()) return refuse(secret.status().message());
 
   std::vector<MemberReport> reports = SurveyMembers(next->servers, options.timeout);

@@ -22,11 +22,7 @@ int RunBpfAdmin(const BpfAdminOptions& options, std::ostream& out, std::ostream&
   const ServerInfo* server = config->Find(static_cast<ServerId>(options.server));
   if (!server || options.server <= 0)
     return fail(2, fmt::format("{} lists no server {}", options.cluster_file, options.server));
-  if (config->secret_file.empty())
-    return fail(2, fmt::format("{} names no secret_file: servers take administrative requests "
-                               "only signed with the cluster secret",
-                               options.cluster_file));
-  Result<ClusterSecret> secret = ClusterSecret::Load(config->secret_file);
+  Result<ClusterSecret> secret = LoadClusterSecret(*config, options.cluster_file);
   if (!secret.ok()) return fail(2, secret.status().message());
 
   AdminXdpBody body{.action = static_cast<uint8_t>(options.attach ? AdminXdpAction::kAttach

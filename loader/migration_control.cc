@@ -19,11 +19,7 @@ int RunMigrationControl(const MigrationControlOptions& options, std::ostream& ou
   };
   Result<ClusterConfig> file = LoadClusterConfig(options.cluster_file);
   if (!file.ok()) return fail(2, file.status().message());
-  if (file->secret_file.empty())
-    return fail(2, fmt::format("{} names no secret_file: servers take administrative requests "
-                               "only signed with the cluster secret",
-                               options.cluster_file));
-  Result<ClusterSecret> secret = ClusterSecret::Load(file->secret_file);
+  Result<ClusterSecret> secret = LoadClusterSecret(*file, options.cluster_file);
   if (!secret.ok()) return fail(2, secret.status().message());
 
   // The file's servers (one being added among them) and the cluster's.
