@@ -44,10 +44,12 @@ void PrintJson(const std::vector<MemberReport>& reports, uint64_t newest, std::o
       fmt::print(out,
                  ", \"version\": {}, \"bytes_total\": {}, \"bytes_free\": {}, \"inodes\": {}, "
                  "\"chunks\": {}, \"chunk_bytes\": {}, \"migrating\": {}, "
-                 "\"outgoing_chunks\": {}, \"outgoing_bytes\": {}}}",
+                 "\"outgoing_chunks\": {}, \"outgoing_bytes\": {}, \"leaving\": {}, "
+                 "\"metadata_handed_over\": {}, \"importing_metadata\": {}}}",
                  r.membership.version, r.status.bytes_total, r.status.bytes_free, r.status.inodes,
                  r.status.chunks, r.status.chunk_bytes, r.status.migrating != 0,
-                 r.status.outgoing_chunks, r.status.outgoing_bytes);
+                 r.status.outgoing_chunks, r.status.outgoing_bytes, r.status.leaving != 0,
+                 r.status.metadata_handed_over != 0, r.status.importing_metadata != 0);
     } else {
       fmt::print(out, ", \"error\": {}}}", JsonString(r.reached.message()));
     }
@@ -65,10 +67,16 @@ void PrintTable(const std::vector<MemberReport>& reports, uint64_t newest, std::
       fmt::print(out, "{:>5}  {:<22} unreachable: {}\n", r.server.id, addr, r.reached.message());
       continue;
     }
-    std::string moving = r.status.migrating ? "pulling" : "-";
+    std::string moving = r.status.importing_metadata ? "copying metadata, pulling"
+                         : r.status.migrating        ? "pulling"
+                         : r.status.leaving          ? "leaving"
+                                                     : "-";
     if (r.status.outgoing_chunks)
       moving += fmt::format(", {} chunks ({}) to hand over", r.status.outgoing_chunks,
                             Size(r.status.outgoing_bytes));
+    if (r.status.leaving)
+      moving +=
+          r.status.metadata_handed_over ? ", metadata handed over" : ", metadata to hand over";
     fmt::print(out, "{:>5}  {:<22} {:>7}  {:>10} {:>10} {:>9} {:>9} {:>10}  {}{}\n", r.server.id,
                addr, r.membership.version, Size(r.status.bytes_total), Size(r.status.bytes_free),
                r.status.inodes, r.status.chunks, Size(r.status.chunk_bytes), moving,
@@ -85,10 +93,16 @@ int RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err
     return 2;
   }
   std::vector<MemberReport> reports = SurveyMembers(file->servers, options.timeout);
-  // The servers as the cluster knows them, which may be newer than the file.
-  if (std::optional<ClusterConfig> newest = NewestMembership(reports, nullptr);
-      newest && newest->servers != file->servers)
-    reports = SurveyMembers(newest->servers, options.timeout);
+  // The servers as the cluster knows them, which may be newer than the file,
+  // and while anything moves, the servers being removed.
+  if (std::optional<ClusterConfig> newest = NewestMembership(reports, nullptr)) {
+    std::vector<ServerInfo> listed = newest->servers;
+    if (SumMigration(reports).migrating > 0) {
+      for (const ServerInfo& s : newest->moving_from)
+        if (newest->Leaving(s.id)) listed.push_back(s);
+    }
+    if (listed != file->servers) reports = SurveyMembers(listed, options.timeout);
+  }
   std::optional<ClusterConfig> newest = NewestMembership(reports, nullptr);
   const uint64_t version = newest ? newest->version : 0;
   if (options.json) {
@@ -100,7 +114,9 @@ int RunStatus(const StatusOptions& options, std::ostream& out, std::ostream& err
       // The rate, from a second look a moment later.
       const auto pause = std::chrono::seconds(1);
       std::this_thread::sleep_for(pause);
-      MigrationTotals later = SumMigration(SurveyMembers(newest->servers, options.timeout));
+      std::vector<ServerInfo> surveyed;
+      for (const MemberReport& r : reports) surveyed.push_back(r.server);
+      MigrationTotals later = SumMigration(SurveyMembers(surveyed, options.timeout));
       const double rate = now.outgoing_bytes > later.outgoing_bytes
                               ? static_cast<double>(now.outgoing_bytes - later.outgoing_bytes)
                               : 0;

@@ -280,5 +280,175 @@ TEST_F(LoaderMigrationTest, KillingTheLoaderOrAServerMidMigrationLosesNothing) {
   EXPECT_EQ(fsck.status, 0) << fsck.output;
 }
 
+// Directories under `root` until at least `want` of them have their home on server `home`
+// (new directories spread over the servers); returns those, each holding a few files.
+std::map<std::string, std::string> DirsHomedAt(const std::filesystem::path& root, int home,
+                                               int want) {
+  std::mt19937_64 rng(11);
+  std::map<std::string, std::string> files;
+  int found = 0;
+  for (int i = 0; found < want && i < 200; ++i) {
+    const auto dir = root / ("dir" + std::to_string(i));
+    EXPECT_OK(::mkdir(dir.c_str(), 0755));
+    struct stat st;
+    EXPECT_OK(::stat(dir.c_str(), &st));
+    if (static_cast<int>(HomeOf(st.st_ino)) != home) continue;
+    ++found;
+    for (int f = 0; f < 4; ++f) {
+      const std::string name = "dir" + std::to_string(i) + "/f" + std::to_string(f);
+      files[name] = RandomBytes(rng, rng() % (200 << 10));
+      WriteFile(root / name, files[name]);
+    }
+  }
+  EXPECT_EQ(found, want) << "no directories homed on server " << home;
+  return files;
+}
+
+// A name for a directory under `root` that the placement puts on server `home`.
+std::string DirNameHomedAt(const std::filesystem::path& root, int home) {
+  for (int i = 0; i < 200; ++i) {
+    const std::string name = "probe" + std::to_string(i);
+    const auto dir = root / name;
+    EXPECT_OK(::mkdir(dir.c_str(), 0755));
+    struct stat st;
+    EXPECT_OK(::stat(dir.c_str(), &st));
+    EXPECT_OK(::rmdir(dir.c_str()));
+    if (static_cast<int>(HomeOf(st.st_ino)) == home) return name;
+  }
+  ADD_FAILURE() << "no directory name placed on server " << home;
+  return "w";
+}
+
+// No chunk file is left in server id's data directory.
+void ExpectNoChunks(const LocalCluster& cluster, int id) {
+  const auto dir = cluster.dir() / ("s" + std::to_string(id)) / "chunks";
+  size_t left = 0;
+  if (std::filesystem::exists(dir)) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir))
+      left += entry.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(left, 0u) << "chunk files left on server " << id;
+}
+
+TEST_F(LoaderMigrationTest, RemovingAServerUnderALiveWorkloadLosesNothing) {
+  auto& cluster =
+      StartCluster({.servers = 4, .chunk_size = kSmallChunkSize, .udp_fast_path = true});
+  auto& mount = cluster.AddMount();
+  // Directories (and with them the files they hold) homed on the server to be removed.
+  const auto homed = DirsHomedAt(mount.path(), 3, 3);
+  // The workload's files, too: their entries and inodes move while it runs.
+  Workload workload(mount.path() / DirNameHomedAt(mount.path(), 3));
+  workload.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  cluster.RemoveFromFile(3);
+  const auto applied = cluster.Loader({"apply", cluster.config_path().string()});
+  EXPECT_EQ(applied.status, 0) << applied.output;
+  EXPECT_NE(applied.output.find("server 3 is removed: its chunks move to the others, its "
+                                "metadata to server"),
+            std::string::npos)
+      << applied.output;
+  EXPECT_NE(applied.output.find("server 3 holds nothing of the file system any more"),
+            std::string::npos)
+      << applied.output;
+  // Nothing needs the removed server any more.
+  cluster.StopServer(3);
+  ExpectNoChunks(cluster, 3);
+  const uint64_t steps_at_end = workload.steps();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  workload.Stop();
+  EXPECT_GT(workload.steps(), steps_at_end) << "the workload went on after the move";
+  workload.Verify();
+  ExpectFiles(mount.path(), homed);
+  // The removed server's directories take changes at their new server.
+  for (const auto& [name, data] : homed) {
+    const auto moved = mount.path() / (name + ".moved");
+    EXPECT_OK(::rename((mount.path() / name).c_str(), moved.c_str()));
+    WriteFile(mount.path() / (name + ".new"), data);
+    EXPECT_EQ(Hash(ReadFile(moved)), Hash(data)) << name;
+    struct stat st;
+    EXPECT_OK(::stat(moved.parent_path().c_str(), &st));
+    EXPECT_EQ(HomeOf(st.st_ino), 3) << "inode numbers never change";
+  }
+
+  const auto status = cluster.Loader({"status", "--json", cluster.config_path().string()});
+  EXPECT_EQ(status.status, 0) << status.output;
+  EXPECT_EQ(status.output.find("\"id\": 3"), std::string::npos) << status.output;
+  EXPECT_EQ(status.output.find("\"migrating\": true"), std::string::npos) << status.output;
+  ExpectChunksPlaced();
+  std::printf("%s(workload: %llu steps)\n", applied.output.c_str(),
+              static_cast<unsigned long long>(workload.steps()));
+
+  cluster.UnmountAll();
+  cluster.StopAllServers();
+  const auto fsck = cluster.Fsck();
+  EXPECT_EQ(fsck.status, 0) << fsck.output;
+}
+
+TEST_F(LoaderMigrationTest, AServerLeavesOnlyOnceItHoldsNothing) {
+  auto& cluster = StartCluster({.servers = 4, .chunk_size = kSmallChunkSize});
+  auto& mount = cluster.AddMount();
+  const auto files = WriteFiles(mount.path(), 40);
+  const auto homed = DirsHomedAt(mount.path(), 3, 2);
+  const std::string file = cluster.config_path().string();
+
+  // Not while it cannot be asked: it may hold the only copy of anything.
+  cluster.KillServer(3);
+  auto refused = cluster.Loader({"apply", cluster.FileWithout(3).string()});
+  EXPECT_EQ(refused.status, 1) << refused.output;
+  EXPECT_NE(refused.output.find("server 3 is to be removed but cannot be asked"), std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("nothing was changed"), std::string::npos) << refused.output;
+  cluster.StartServer(3);
+  // Not the root directory's server.
+  refused = cluster.Loader({"apply", cluster.FileWithout(1).string()});
+  EXPECT_EQ(refused.status, 1) << refused.output;
+  EXPECT_NE(refused.output.find("the root directory lives on server 1; it cannot move"),
+            std::string::npos)
+      << refused.output;
+  auto status = cluster.Loader({"status", "--json", file});
+  EXPECT_NE(status.output.find("\"membership_version\": 1,"), std::string::npos) << status.output;
+
+  // Mid-drain (paused): the leaving server and its heir killed and restarted.
+  ASSERT_EQ(cluster.Loader({"migration", "pause", file}).status, 0);
+  cluster.RemoveFromFile(3);
+  const auto published = cluster.Loader({"apply", "--no-wait", file});
+  ASSERT_EQ(published.status, 0) << published.output;
+  const std::string said = "its metadata to server ";
+  const size_t at = published.output.find(said);
+  ASSERT_NE(at, std::string::npos) << published.output;
+  const int heir = std::stoi(published.output.substr(at + said.size()));
+  status = cluster.Loader({"status", file});
+  EXPECT_NE(status.output.find("leaving"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("to hand over"), std::string::npos) << status.output;
+  // Nor another change while it still holds chunks.
+  refused = cluster.Loader({"apply", cluster.FileWithout(2).string()});
+  EXPECT_EQ(refused.status, 1) << refused.output;
+  EXPECT_NE(refused.output.find("still moves chunks"), std::string::npos) << refused.output;
+  ExpectFiles(mount.path(), homed);  // the heir serves them already
+  ExpectFiles(mount.path(), files, 5);
+  cluster.KillServer(3);
+  cluster.StartServer(3);
+  ExpectFiles(mount.path(), files, 7);
+  cluster.KillServer(heir);
+  cluster.StartServer(heir);
+  ExpectFiles(mount.path(), homed);
+  ASSERT_EQ(cluster.Loader({"migration", "resume", file}).status, 0);
+  const auto finished = cluster.Loader({"apply", file});
+  EXPECT_EQ(finished.status, 0) << finished.output;
+  EXPECT_NE(finished.output.find("server 3 holds nothing of the file system any more"),
+            std::string::npos)
+      << finished.output;
+  cluster.StopServer(3);
+  ExpectNoChunks(cluster, 3);
+  ExpectFiles(mount.path(), files);
+  ExpectFiles(mount.path(), homed);
+  ExpectChunksPlaced();
+  cluster.UnmountAll();
+  cluster.StopAllServers();
+  const auto fsck = cluster.Fsck();
+  EXPECT_EQ(fsck.status, 0) << fsck.output;
+}
+
 }  // namespace
 }  // namespace sealfs::it

@@ -65,6 +65,35 @@ TEST_F(MembershipTest, ARecordBreakingTheRulesIsRefused) {
   EXPECT_EQ(ReadMembership(truncated, nullptr).err(), EINVAL);
 }
 
+TEST_F(MembershipTest, RemovedServersAreServedByTheirHost) {
+  ClusterConfig c = TwoServers();
+  c.moving_from = c.servers;
+  c.moving_from.push_back({.id = 9, .address = "198.18.0.9", .port = 7009});
+  c.retired = {{.id = 4, .host = 5, .from = 9}, {.id = 9, .host = 5, .from = 9}};
+  Result<ClusterConfig> back = ReadMembership(MakeMembership(c, nullptr), nullptr);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->retired, c.retired);
+  EXPECT_EQ(back->HostOf(2), 2);
+  EXPECT_EQ(back->HostOf(4), 5);
+  EXPECT_EQ(back->HostOf(9), 5);
+  EXPECT_EQ(back->HostOf(3), 0);
+  EXPECT_TRUE(back->Leaving(9));
+  EXPECT_FALSE(back->Leaving(5));
+
+  ClusterConfig bad = c;
+  bad.retired[0].host = 9;  // not a member
+  EXPECT_EQ(ReadMembership(MakeMembership(bad, nullptr), nullptr).err(), EINVAL);
+  bad = c;
+  bad.retired[0].id = 2;  // a member
+  EXPECT_EQ(ReadMembership(MakeMembership(bad, nullptr), nullptr).err(), EINVAL);
+  bad = c;
+  bad.retired[1].from = 5;  // not leaving
+  EXPECT_EQ(ReadMembership(MakeMembership(bad, nullptr), nullptr).err(), EINVAL);
+  bad = c;
+  std::swap(bad.retired[0], bad.retired[1]);  // out of order
+  EXPECT_EQ(ReadMembership(MakeMembership(bad, nullptr), nullptr).err(), EINVAL);
+}
+
 TEST_F(MembershipTest, SecretFilesAreCheckedBeforeUse) {
   NewSecret("k");
   EXPECT_EQ(ClusterSecret::CreateFile(dir_.path() + "/k").err(), EEXIST) << "never overwritten";

@@ -45,8 +45,10 @@ Status ClusterClient::PingAll() {
 }
 
 bool ClusterClient::AskUdp(const sealfs_xdp_key& key, Status* status, sealfs_xdp_payload* payload) {
+  // Only a member answers for its own inodes: those of a removed server
+  // are served by another, over TCP.
   auto it = udp_.find(HomeOf(key.ino));
-  if (it == udp_.end()) return false;
+  if (it == udp_.end() || !view_.Current()->config.Find(it->first)) return false;
   std::optional<sealfs_xdp_msg> reply = it->second->Ask(key);
   if (!reply) return false;
   *status = reply->status ? Status::Error(reply->status) : Status::Ok();

@@ -39,7 +39,7 @@ class ClusterClient {
   template <class Req, class Resp>
   Status Meta(Op op, Ino owner, Req& req, Resp* resp, bool idempotent) {
     return view_.Routed([&](const ClusterView::Members&) {
-      RpcChannel* ch = view_.Channel(HomeOf(owner));
+      RpcChannel* ch = view_.HomeChannel(HomeOf(owner));
       if (!ch) return Status::Error(EIO, "inode belongs to an unknown server");
       return ch->Call(op, req, resp, idempotent);
     });

@@ -67,6 +67,19 @@ const ServerInfo* ClusterConfig::Find(ServerId id) const {
   return nullptr;
 }
 
+const ServerInfo* ClusterConfig::FindSource(ServerId id) const {
+  for (const auto& s : moving_from)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+ServerId ClusterConfig::HostOf(ServerId home) const {
+  if (Find(home)) return home;
+  for (const RetiredServer& r : retired)
+    if (r.id == home) return r.host;
+  return 0;
+}
+
 Status CheckClusterConfig(const ClusterConfig& c) {
   if (c.version == 0) return Status::Error(EINVAL, "membership version 0");
   if (c.chunk_size < (64u << 10) || c.chunk_size > (64u << 20) ||
@@ -89,6 +102,21 @@ Status CheckClusterConfig(const ClusterConfig& c) {
   for (size_t i = 1; i < c.moving_from.size(); ++i) {
     if (c.moving_from[i].id <= c.moving_from[i - 1].id)
       return Status::Error(EINVAL, "the servers chunks move from are repeated or out of order");
+  }
+  for (size_t i = 0; i < c.retired.size(); ++i) {
+    const RetiredServer& r = c.retired[i];
+    if (r.id == 0 || (i > 0 && r.id <= c.retired[i - 1].id) || c.Find(r.id))
+      return Status::Error(
+          EINVAL,
+          fmt::format("retired server {} is zero, repeated, out of order or a member", r.id));
+    if (!c.Find(r.host))
+      return Status::Error(
+          EINVAL,
+          fmt::format("retired server {} is hosted by {}, which is no member", r.id, r.host));
+    if (r.from != 0 && !c.Leaving(r.from))
+      return Status::Error(
+          EINVAL,
+          fmt::format("retired server {} moves from {}, which is not leaving", r.id, r.from));
   }
   return Status::Ok();
 }

@@ -39,6 +39,20 @@ struct ServerInfo {
   }
 };
 
+// A server that was removed: the inodes numbered with its id (ino.h) are
+// served by `host`, a member, which holds their records - or copies them
+// from `from`, a leaving server, in the membership that moves them.
+struct RetiredServer {
+  ServerId id = 0;
+  ServerId host = 0;
+  ServerId from = 0;  // 0 once the records are at `host`
+  bool operator==(const RetiredServer&) const = default;
+  template <class V>
+  void Fields(V& v) {
+    v(id, host, from);
+  }
+};
+
 // A membership: what the cluster file says, and what the loader publishes
 // (membership.h).
 struct ClusterConfig {
@@ -53,14 +67,24 @@ struct ClusterConfig {
   // moving from (their placement), until every chunk sits where `servers`
   // place it. Not in cluster files.
   std::vector<ServerInfo> moving_from;
+  // Set by the loader: every server ever removed, sorted by id. Not in
+  // cluster files.
+  std::vector<RetiredServer> retired;
 
   const ServerInfo* Find(ServerId id) const;
+  // A server chunks move from (moving_from); null if none has this id.
+  const ServerInfo* FindSource(ServerId id) const;
+  // The member that serves the metadata of inodes numbered with `home`:
+  // `home` itself, or the host of a retired server; 0 if neither.
+  ServerId HostOf(ServerId home) const;
+  // True while `id` is leaving: chunks move from it but it is no member.
+  bool Leaving(ServerId id) const { return !Find(id) && FindSource(id); }
   ServerId RootServer() const { return root_server; }
   Ino RootIno() const { return MakeIno(root_server, kRootLocal); }
   // The published membership (membership.h).
   template <class V>
   void Fields(V& v) {
-    v(version, chunk_size, root_server, servers, moving_from);
+    v(version, chunk_size, root_server, servers, moving_from, retired);
   }
 };
 
@@ -73,7 +97,8 @@ Result<ClusterConfig> ParseClusterConfig(std::string_view text, const std::strin
 
 // The rules every membership keeps, however it was made: a version, a chunk
 // size that is a power of two in range, at least one server, ids unique and
-// in order, no address:port twice, the root server a member.
+// in order, no address:port twice, the root server a member, every retired
+// server no member and hosted by one.
 Status CheckClusterConfig(const ClusterConfig& config);
 
 }  // namespace sealfs

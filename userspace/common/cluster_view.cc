@@ -2,9 +2,22 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "messages.h"
 
 namespace sealfs {
+namespace {
+
+// The members and the servers chunks move from.
+std::set<ServerId> AllIds(const ClusterConfig& c) {
+  std::set<ServerId> ids;
+  for (const ServerInfo& s : c.servers) ids.insert(s.id);
+  for (const ServerInfo& s : c.moving_from) ids.insert(s.id);
+  return ids;
+}
+
+}  // namespace
 
 ClusterView::ClusterView(ClusterConfig config, SignedMembership record, Options options)
     : options_(std::move(options)),
@@ -23,9 +36,17 @@ RpcChannel* ClusterView::Channel(ServerId id) {
   return it == channels_.end() ? nullptr : it->second.get();
 }
 
+RpcChannel* ClusterView::HomeChannel(ServerId home) {
+  return Channel(Current()->config.HostOf(home));
+}
+
 void ClusterView::UpdateChannels(const Members& m) {
+  auto listed = [&m](ServerId id) {
+    const ServerInfo* s = m.config.Find(id);
+    return s ? s : m.config.FindSource(id);
+  };
   for (auto it = channels_.begin(); it != channels_.end();) {
-    const ServerInfo* s = m.config.Find(it->first);
+    const ServerInfo* s = listed(it->first);
     if (!s || s->address != it->second->server().address || s->port != it->second->server().port) {
       replaced_.push_back(std::move(it->second));
       it = channels_.erase(it);
@@ -33,7 +54,8 @@ void ClusterView::UpdateChannels(const Members& m) {
       ++it;
     }
   }
-  for (const ServerInfo& s : m.config.servers) {
+  for (ServerId id : AllIds(m.config)) {
+    const ServerInfo& s = *listed(id);
     if (s.id == options_.self) continue;
     auto& ch = channels_[s.id];
     if (!ch) {

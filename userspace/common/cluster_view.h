@@ -54,9 +54,18 @@ class ClusterView {
   std::shared_ptr<const Members> Current() const;
   uint64_t version() const { return Current()->config.version; }
 
-  // The channel to `id` as the current membership lists it; null for this
-  // server itself and for ids that are not members.
+  // The channel to server `id` as the current membership lists it (a member
+  // or a server chunks move from); null for this server itself and for ids
+  // the membership does not list.
   RpcChannel* Channel(ServerId id);
+  // The channel to the server holding the metadata of inodes numbered with
+  // `home` (ClusterConfig::HostOf); null if that is this server or none.
+  RpcChannel* HomeChannel(ServerId home);
+  // True on the server that holds the metadata of inodes numbered with
+  // `home`: its own, and those of the removed servers it took over.
+  bool Hosts(ServerId home) const {
+    return home == options_.self || Current()->config.HostOf(home) == options_.self;
+  }
 
   // Makes `record` current if it is newer than the current membership (and,
   // on a server, verifies and was stored). Returns the version current after.

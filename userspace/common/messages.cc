@@ -74,6 +74,10 @@ const char* OpName(Op op) {
       return "MIGRATE_PULL";
     case Op::kMigrateDrop:
       return "MIGRATE_DROP";
+    case Op::kMigrateMeta:
+      return "MIGRATE_META";
+    case Op::kMigrateMetaDone:
+      return "MIGRATE_META_DONE";
     case Op::kAdminXdp:
       return "ADMIN_XDP";
     case Op::kAdminMigration:

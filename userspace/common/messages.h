@@ -63,6 +63,10 @@ enum class Op : uint16_t {
   kMigrateList = 130,  // the chunks held here that now belong to the asker
   kMigratePull = 131,  // bytes of one of them
   kMigrateDrop = 132,  // the asker holds it now: delete it here
+  // Metadata of a removed server, from its heir to it (docs/design.md,
+  // "Removing servers").
+  kMigrateMeta = 133,      // a page of the metadata records held here
+  kMigrateMetaDone = 134,  // the heir holds them all now
   // Read-only scans for sealfs-fsck on a running cluster.
   kFsckScanMeta = 110,
   kFsckListChunks = 111,
@@ -596,11 +600,26 @@ struct ServerStatusResp {
   uint64_t pulled_bytes = 0;
   uint8_t migration_paused = 0;  // ADMIN_MIGRATION's settings
   uint64_t migration_rate = 0;
+  // Removing servers (docs/design.md, "Removing servers").
+  uint8_t leaving = 0;               // this server is being removed
+  uint8_t metadata_handed_over = 0;  // leaving: its heir holds all its metadata
+  uint8_t importing_metadata = 0;    // an heir still copying a leaving server's metadata
   template <class V>
   void Fields(V& v) {
     v(server_id, membership, bytes_total, bytes_free, inodes, chunks, chunk_bytes, migrating,
       migrating_to, outgoing_chunks, outgoing_bytes, pulled_chunks, pulled_bytes, migration_paused,
-      migration_rate);
+      migration_rate, leaving, metadata_handed_over, importing_metadata);
+  }
+};
+
+// MIGRATE_META: a page of the metadata records of a leaving server (every
+// key of its store but the counters), from key `start` on; the reply is an
+// FsckScanMetaResp.
+struct MigrateMetaReq {
+  std::string start;
+  template <class V>
+  void Fields(V& v) {
+    v(start);
   }
 };
 

@@ -39,6 +39,8 @@ Result<uint32_t> CacheRegistry::Register(const std::shared_ptr<Connection>& conn
   s->lease = lease;
   s->lease_end = Clock::now() + lease;
   std::lock_guard lock(mu_);
+  if (closed_)
+    return Status::Error(EKEYEXPIRED, "this server is leaving the cluster: it grants no leases");
   if (auto it = sessions_.find(req.client); it != sessions_.end())
     Expire(it->second, "registered again");
   sessions_[req.client] = s;
@@ -52,6 +54,18 @@ Result<std::shared_ptr<CacheRegistry::Session>> CacheRegistry::LiveSession(uint6
   auto it = sessions_.find(client);
   if (it == sessions_.end() || !it->second->conn) return NoSession(client);
   return it->second;
+}
+
+CacheRegistry::Clock::time_point CacheRegistry::Close() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  Clock::time_point last = Clock::now();
+  while (!sessions_.empty()) {
+    std::shared_ptr<Session> s = sessions_.begin()->second;
+    last = std::max(last, s->lease_end);
+    Expire(s, "this server is leaving the cluster");
+  }
+  return last;
 }
 
 Status CacheRegistry::Renew(uint64_t client) {

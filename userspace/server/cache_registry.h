@@ -102,6 +102,11 @@ class CacheRegistry {
   // mutation waits for a client that can no longer be told.
   void OnClose(const std::shared_ptr<Connection>& conn);
 
+  // Ends every session and grants none from now on (the server is leaving
+  // the cluster). Returns when the last lease granted runs out: until then
+  // a client may still answer from what it cached here.
+  Clock::time_point Close();
+
   size_t session_count() const { return live_sessions_.load(); }
 
  private:
@@ -143,6 +148,7 @@ class CacheRegistry {
   std::unordered_map<uint64_t, std::shared_ptr<Session>> sessions_;  // by client id
   std::map<uint64_t, Pending> pending_;                              // by request id
   uint64_t next_request_ = 1;
+  bool closed_ = false;  // guarded by mu_
 };
 
 }  // namespace sealfs

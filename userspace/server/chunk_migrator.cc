@@ -83,7 +83,7 @@ bool ChunkMigrator::Pace(const Plan& plan, uint64_t bytes) {
 }
 
 void ChunkMigrator::Prepare(const ClusterConfig& config) {
-  if (config.moving_from.empty()) return;
+  if (config.moving_from.empty() || !config.Find(self_)) return;  // nothing, or leaving
   if (Result<uint64_t> done = meta_->GetCounter(kDone); done.ok() && *done >= config.version)
     return;
   auto plan = std::make_shared<const Plan>(config);

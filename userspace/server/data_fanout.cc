@@ -7,7 +7,7 @@ namespace sealfs {
 DataFanout::DataFanout(ClusterView* view, ServerId self, ChunkMigrator* chunks)
     : view_(view), self_(self), chunks_(chunks) {}
 
-RpcChannel* DataFanout::Peer(ServerId id) { return view_->Channel(id); }
+RpcChannel* DataFanout::Peer(ServerId home) { return view_->HomeChannel(home); }
 
 Result<int64_t> DataFanout::TruncateEverywhere(Ino ino, uint64_t size) {
   Result<int64_t> local = chunks_->Truncate(ino, size);

@@ -22,8 +22,11 @@ class DataFanout {
   // (the caller keeps its intent and retries).
   Result<int64_t> TruncateEverywhere(Ino ino, uint64_t size);
 
-  // The channel to another member (for cross-server metadata steps).
-  RpcChannel* Peer(ServerId id);
+  // The channel to the server holding the metadata numbered with `home`
+  // (for cross-server metadata steps); null if that is this server.
+  RpcChannel* Peer(ServerId home);
+  // True if this server holds the metadata numbered with `home`.
+  bool Here(ServerId home) const { return view_->Hosts(home); }
 
  private:
   ClusterView* view_;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "intent_runner.h"
+#include "membership.h"
 #include "step_applier.h"
 
 namespace sealfs {
@@ -152,7 +153,7 @@ void Fsck::LoadInodes() {
     for (const std::string& key : scan.corrupt)
       Problem(fmt::format("server {}: record {} does not decode", id, Printable(key)), key, false);
     for (const InodeRecord& rec : scan.inodes) {
-      if (HomeOf(rec.attr.ino) != id) {
+      if (Holder(rec.attr.ino) != id) {
         Problem(fmt::format("server {}: holds inode {:#x} of server {}", id, rec.attr.ino,
                             HomeOf(rec.attr.ino)),
                 Evidence(rec), false);
@@ -208,7 +209,7 @@ void Fsck::CheckEntries() {
       auto parent = inodes_.find(l.parent);
       auto target = inodes_.find(l.value.ino);
       bool bad_parent =
-          HomeOf(l.parent) != id || parent == inodes_.end() || !S_ISDIR(parent->second.attr.mode);
+          Holder(l.parent) != id || parent == inodes_.end() || !S_ISDIR(parent->second.attr.mode);
       used.insert({l.parent, l.value.cookie});  // its index goes with it
       if (InFlight(l.parent) || InFlight(l.value.ino)) {
         if (target != inodes_.end()) links_.push_back(l);  // it still counts for its target
@@ -292,7 +293,7 @@ void Fsck::CheckLinkCounts() {
     if (ino != root && refs.empty()) {
       if (a.nlink == 0 && orphans_.count(ino)) {
         *out_ << fmt::format("server {}: inode {:#x} was unlinked while open and is still kept\n",
-                             HomeOf(ino), ino);
+                             Holder(ino), ino);
         continue;
       }
       unreachable.push_back(ino);
@@ -309,20 +310,20 @@ void Fsck::CheckLinkCounts() {
     }
     if (a.nlink != expected || !parent_ok) {
       std::string what =
-          fmt::format("server {}: inode {:#x} has link count {}, expected {}{}", HomeOf(ino), ino,
+          fmt::format("server {}: inode {:#x} has link count {}, expected {}{}", Holder(ino), ino,
                       a.nlink, expected, parent_ok ? "" : " and a wrong parent");
       std::string evidence = Evidence(rec);
       a.nlink = expected;
       if (!parent_ok && refs.size() == 1) a.parent = refs[0]->parent;
       MetaStore::Batch b;
       b.PutInode(rec);
-      if (options_.repair) Commit(HomeOf(ino), &b);
+      if (options_.repair) Commit(Holder(ino), &b);
       Problem(what, evidence, options_.repair);
     }
   }
   for (Ino ino : unreachable) {
     std::string what =
-        fmt::format("server {}: inode {:#x} is not reachable from the root", HomeOf(ino), ino);
+        fmt::format("server {}: inode {:#x} is not reachable from the root", Holder(ino), ino);
     std::string evidence = Evidence(inodes_[ino]);
     if (!options_.repair) {
       Problem(what, evidence, false);
@@ -347,11 +348,11 @@ void Fsck::CheckLinkCounts() {
     MetaStore::Batch entry_batch;
     entry_batch.PutDentry(lf, fmt::format("{:016x}", ino), d);
     entry_batch.PutInode(lf_rec);
-    Commit(HomeOf(lf), &entry_batch);
+    Commit(Holder(lf), &entry_batch);
     MetaStore::Batch inode_batch;
     inode_batch.PutInode(rec);
     inode_batch.DeleteOrphan(ino);
-    Commit(HomeOf(ino), &inode_batch);
+    Commit(Holder(ino), &inode_batch);
     Problem(what + " -> moved to /lost+found", evidence, true);
   }
 }
@@ -405,14 +406,15 @@ Fsck::Report Fsck::Run() {
   return report_;
 }
 
-void SettlePreparedSteps(std::map<ServerId, ServerStores>* stores, std::ostream* out) {
+void SettlePreparedSteps(const ClusterConfig& config, std::map<ServerId, ServerStores>* stores,
+                         std::ostream* out) {
   for (auto& [id, st] : *stores) {
     std::map<uint64_t, std::vector<std::pair<uint64_t, PreparedStep>>> by_txn;
     st.meta->ScanPrepared(
         0, [&](uint64_t seq, const PreparedStep& p) { by_txn[p.txn].emplace_back(seq, p); });
     for (auto& [txn, steps] : by_txn) {
       // Committed exactly when the coordinator still has the operation's finish intent.
-      auto coordinator = stores->find(HomeOf(txn));
+      auto coordinator = stores->find(config.HostOf(HomeOf(txn)));
       const bool commit =
           coordinator != stores->end() && coordinator->second.meta->GetIntent(txn).ok();
       std::vector<IntentRecord> intents;
@@ -424,10 +426,22 @@ void SettlePreparedSteps(std::map<ServerId, ServerStores>* stores, std::ostream*
   }
 }
 
+void TakeStoredMembership(const std::map<ServerId, ServerStores>& stores, ClusterConfig* config) {
+  for (const auto& [id, st] : stores) {
+    Result<SignedMembership> stored = st.meta->GetMembership();
+    if (!stored.ok()) continue;
+    Result<ClusterConfig> m = ReadMembership(*stored, nullptr);
+    if (m.ok() && m->version > config->version) {
+      config->version = m->version;
+      config->retired = m->retired;
+    }
+  }
+}
+
 Result<Fsck::Report> CheckStoppedCluster(const ClusterConfig& config,
                                          std::map<ServerId, ServerStores>* stores, bool repair,
                                          std::ostream* out) {
-  if (repair) SettlePreparedSteps(stores, out);
+  if (repair) SettlePreparedSteps(config, stores, out);
   StoreSource source(stores);
   Result<ClusterScan> scan = LoadCluster(config, &source);
   if (!scan.ok()) return scan.status();

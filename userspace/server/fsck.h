@@ -123,6 +123,9 @@ class Fsck {
   void Problem(std::string text, std::string evidence, bool repaired);
   void Commit(ServerId server, MetaStore::Batch* b);
   bool InFlight(Ino ino) const { return in_flight_.count(ino) > 0; }
+  // The server that holds the records of `ino` (its home, or the heir of a
+  // removed home).
+  ServerId Holder(Ino ino) const { return config_.HostOf(HomeOf(ino)); }
   void LoadInodes();
   void CheckEntries();
   void CheckLinkCounts();
@@ -146,7 +149,13 @@ class Fsck {
 
 // Commits or undoes every prepared step in the stores of a stopped cluster,
 // as the servers' resolvers would.
-void SettlePreparedSteps(std::map<ServerId, ServerStores>* stores, std::ostream* out);
+void SettlePreparedSteps(const ClusterConfig& config, std::map<ServerId, ServerStores>* stores,
+                         std::ostream* out);
+
+// Where the stores of a stopped cluster hold a newer membership than
+// `config` (the cluster file's), takes its version and retired servers: the
+// records of a removed server's inodes are at its heir.
+void TakeStoredMembership(const std::map<ServerId, ServerStores>& stores, ClusterConfig* config);
 
 // Loads the stores of a stopped cluster and checks them (with repair, settles
 // prepared steps first and fixes what it finds).

@@ -41,7 +41,9 @@ int CheckStopped(const ClusterConfig& config, const std::string& config_path, bo
     // changes (only on this machine's interfaces; docs/operations.md).
     if (repair) XdpProgram::RemoveEarlierRun(XdpProgram::PinDir(s.id, xdp_pin_root));
   }
-  Result<Fsck::Report> r = CheckStoppedCluster(config, &stores, repair, &std::cout);
+  ClusterConfig membership = config;
+  TakeStoredMembership(stores, &membership);
+  Result<Fsck::Report> r = CheckStoppedCluster(membership, &stores, repair, &std::cout);
   if (!r.ok()) {
     std::cerr << "sealfs-fsck: " << r.status().message() << "\n";
     return 2;
@@ -143,5 +145,5 @@ int main(int argc, char** argv) {
                  "--repair works on stopped servers; online mode only reports\n";
     return 2;
   }
-  return CheckRunning(*config, &source, settle_ms);
+  return CheckRunning(source.membership(), &source, settle_ms);
 }

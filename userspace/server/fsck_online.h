@@ -25,6 +25,8 @@ class RpcSource : public FsckSource {
   RpcSource(const ClusterConfig& config, std::chrono::milliseconds timeout);
   // PINGs every member; returns the error of each one that does not answer.
   std::vector<std::pair<ServerId, Status>> Ping();
+  // The membership the cluster answered under (after Ping: its current one).
+  ClusterConfig membership() const { return view_.Current()->config; }
   Status ScanMeta(ServerId server, const FsckScanMetaReq& req, FsckScanMetaResp* resp) override;
   Status ListChunks(ServerId server, const FsckListChunksReq& req,
                     FsckListChunksResp* resp) override;

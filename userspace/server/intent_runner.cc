@@ -29,16 +29,27 @@ void IntentRunner::Kick() {
   cv_.notify_all();
 }
 
+void IntentRunner::WaitIdle() {
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [this] { return running_.empty(); });
+}
+
+bool IntentRunner::Begin(uint64_t id) {
+  std::lock_guard lock(mu_);
+  if (meta_->frozen()) return false;
+  return running_.insert(id).second;
+}
+
+void IntentRunner::End(uint64_t id) {
+  std::lock_guard lock(mu_);
+  running_.erase(id);
+  if (running_.empty()) idle_.notify_all();
+}
+
 Status IntentRunner::RunNow(const IntentRecord& rec) {
-  {
-    std::lock_guard lock(mu_);
-    if (!running_.insert(rec.id).second) return Status::Error(EAGAIN, "intent already running");
-  }
+  if (!Begin(rec.id)) return Status::Error(EAGAIN, "intent already running, or handed over");
   Status s = Execute(rec);
-  {
-    std::lock_guard lock(mu_);
-    running_.erase(rec.id);
-  }
+  End(rec.id);
   if (!s.ok()) Kick();
   return s;
 }
@@ -90,12 +101,11 @@ void IntentRunner::Loop() {
       {
         std::lock_guard l(mu_);
         if (stop_) break;
-        if (!running_.insert(r.id).second) continue;
       }
+      if (!Begin(r.id)) continue;
       if (Status s = Execute(r); !s.ok())
         spdlog::debug("intent {:#x} not finished yet: {}", r.id, s.ToString());
-      std::lock_guard l(mu_);
-      running_.erase(r.id);
+      End(r.id);
     }
     lock.lock();
   }

@@ -34,17 +34,25 @@ class IntentRunner {
   // Wakes the background thread to run pending intents soon.
   void Kick();
   void Stop();
+  // Returns once no intent is being executed. Once the store is frozen
+  // (MetaStore::Freeze) none starts any more: its records go to another
+  // server, which runs them.
+  void WaitIdle();
 
  private:
   Status Execute(const IntentRecord& rec);
   void Loop();
+  // Marks `id` running; false if it runs already or the store is frozen.
+  bool Begin(uint64_t id);
+  void End(uint64_t id);
 
   MetaStore* meta_;
   StripeLocks* locks_;
   DataFanout* fanout_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::set<uint64_t> running_;  // intents being executed, guarded by mu_
+  std::set<uint64_t> running_;    // intents being executed, guarded by mu_
+  std::condition_variable idle_;  // running_ became empty
   bool stop_ = false;
   bool kicked_ = true;
   std::thread thread_;

@@ -64,21 +64,19 @@ int main(int argc, char** argv) {
     spdlog::error("{}", config.status().message());
     return 2;
   }
+  // A server being removed may be missing from the file: its data
+  // directory then says what it is.
   const ServerInfo* me = config->Find(static_cast<ServerId>(id));
-  if (!me) {
-    spdlog::error("{}: no server with id {}", config_path, id);
-    return 2;
-  }
-  if (!xdp_interface.empty() && !me->udp_port) {
-    spdlog::error("--xdp needs a udp_port for server {} in {}", id, config_path);
-    return 2;
-  }
-  if (xdp_pin_dir.empty()) xdp_pin_dir = XdpProgram::PinDir(me->id);
-  if (data_dir.empty()) data_dir = me->data_dir;
+  if (data_dir.empty() && me) data_dir = me->data_dir;
   if (data_dir.empty()) {
-    spdlog::error("server {} has no data_dir in {} and no --data-dir was given", id, config_path);
+    if (me)
+      spdlog::error("server {} has no data_dir in {} and no --data-dir was given", id, config_path);
+    else
+      spdlog::error("{}: no server with id {} (a server being removed starts with --data-dir)",
+                    config_path, id);
     return 2;
   }
+  if (xdp_pin_dir.empty()) xdp_pin_dir = XdpProgram::PinDir(static_cast<ServerId>(id));
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) {
@@ -86,7 +84,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  Result<std::unique_ptr<MetaStore>> meta = MetaStore::Open(data_dir + "/meta", me->id);
+  Result<std::unique_ptr<MetaStore>> meta =
+      MetaStore::Open(data_dir + "/meta", static_cast<ServerId>(id));
   if (!meta.ok()) {
     spdlog::error("{}", meta.status().message());
     return 1;
@@ -98,11 +97,16 @@ int main(int argc, char** argv) {
     spdlog::error("{}", start.status().message());
     return 1;
   }
-  me = start->config.Find(me->id);
+  // A server being removed is listed only among those chunks move from.
+  me = start->config.Find(id) ? start->config.Find(id) : start->config.FindSource(id);
   if (!me) {
-    spdlog::error("membership version {} stored in {} does not list server {}",
-                  start->config.version, data_dir, id);
+    spdlog::error("membership version {} (in {} or {}) does not list server {}",
+                  start->config.version, config_path, data_dir, id);
     return 1;
+  }
+  if (!xdp_interface.empty() && !me->udp_port) {
+    spdlog::error("--xdp needs a udp_port for server {} in {}", id, config_path);
+    return 2;
   }
   const ServerInfo self = *me;
   std::optional<ClusterSecret> secret;
@@ -162,7 +166,9 @@ int main(int argc, char** argv) {
   std::optional<XdpAnswers> xdp_answers;
   if (self.udp_port) xdp_answers.emplace(-1);
   XdpControl xdp(xdp_answers ? &*xdp_answers : nullptr, self.udp_port, xdp_pin_dir);
-  if (!xdp_interface.empty()) {
+  // A server being removed answers no datagram (metadata_handoff.h).
+  const bool leaving = start->config.Leaving(self.id);
+  if (!xdp_interface.empty() && !leaving) {
     Result<std::string> attached =
         xdp.Attach(xdp_interface,
                    xdp_mode == "generic" ? XdpProgram::Mode::kGeneric : XdpProgram::Mode::kNative);
@@ -178,8 +184,18 @@ int main(int argc, char** argv) {
 
   const uint64_t version = start->config.version;
   const ClusterConfig first = start->config;
+  // Set once the server listens: what a server being removed stops before
+  // its heir takes its metadata (metadata_handoff.h).
+  std::optional<UdpResponder> udp;
+  std::mutex leave_mu;
+  auto on_leave = [&] {
+    std::lock_guard lock(leave_mu);
+    if (udp) udp->Stop();
+    xdp.Stop();
+    return cache.Close();
+  };
   ServerCore core(std::move(*start), self.id, meta->get(), chunks->get(),
-                  std::chrono::milliseconds(timeout_ms), secret ? &*secret : nullptr);
+                  std::chrono::milliseconds(timeout_ms), secret ? &*secret : nullptr, on_leave);
   NamespaceService& ns = core.ns;
   if (self.id == first.RootServer()) {
     if (Status s = ns.EnsureRoot(first.RootIno()); !s.ok()) {
@@ -188,13 +204,15 @@ int main(int argc, char** argv) {
     }
   }
   RequestHandler handler(&ns, meta->get(), chunks->get(), &core.participant, &core.coordinator,
-                         &core.membership, &core.migrator);
+                         &core.membership, &core.migrator, &core.handoff);
   handler.set_cache(&cache);
   handler.set_admin(&admin, &xdp);
   RpcServer server(io, pool, peer_pool, &handler);
   server.set_cache(&cache);
-  std::optional<UdpResponder> udp;
-  if (xdp_answers) udp.emplace(io, &ns, &*xdp_answers);
+  {
+    std::lock_guard lock(leave_mu);
+    if (xdp_answers && !leaving) udp.emplace(io, &ns, &*xdp_answers);
+  }
   Status listening = server.Listen(self.address, self.port);
   if (listening.ok() && udp) listening = udp->Listen(self.address, self.udp_port);
   if (!listening.ok()) {

@@ -44,9 +44,13 @@ Status MembershipKeeper::BeforeAdopt(const ClusterView::Members& next) {
                          "file): it takes no membership changes");
   const std::shared_ptr<const ClusterView::Members> current = view_.Current();
   const ClusterConfig& now = current->config;
-  if (!next.config.Find(self_))
+  if (!next.config.Find(self_) && !next.config.Leaving(self_))
     return Status::Error(EINVAL, fmt::format("membership version {} does not list this server ({})",
                                              next.config.version, self_));
+  if (now.Leaving(self_))
+    return Status::Error(EINVAL, fmt::format("this server ({}) is being removed: it takes no "
+                                             "membership after version {}",
+                                             self_, now.version));
   if (next.config.root_server != now.root_server)
     return Status::Error(
         EINVAL, fmt::format("membership version {} moves the root directory from "
@@ -55,6 +59,9 @@ Status MembershipKeeper::BeforeAdopt(const ClusterView::Members& next) {
   if (migrator_ && migrator_->progress().active)
     return Status::Error(
         EBUSY, fmt::format("chunks are still moving for membership version {}", now.version));
+  if (handoff_ && handoff_->progress().importing)
+    return Status::Error(
+        EBUSY, fmt::format("metadata is still moving for membership version {}", now.version));
   if (next.config.chunk_size != now.chunk_size)
     return Status::Error(
         EINVAL, fmt::format("membership version {} changes the chunk size", next.config.version));
@@ -63,6 +70,7 @@ Status MembershipKeeper::BeforeAdopt(const ClusterView::Members& next) {
   if (Status s = meta_->Commit(&b); !s.ok()) return s;
   // Requests of the new version may come as soon as it is current.
   if (migrator_) migrator_->Prepare(next.config);
+  if (handoff_) handoff_->Prepare(next.config);
   return Status::Ok();
 }
 

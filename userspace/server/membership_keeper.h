@@ -6,8 +6,9 @@
 // signed with the cluster secret, whoever hands it over: the loader, a
 // client or another server that has it. It stores the record before it acts
 // on it, so a restart never goes back to an older membership. A membership
-// that drops this server, moves the root directory or changes the chunk size
-// is refused.
+// that drops this server (other than as a server chunks move from: it is
+// being removed), moves the root directory or changes the chunk size is
+// refused.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "cluster_view.h"
 #include "membership.h"
 #include "meta_store.h"
+#include "metadata_handoff.h"
 
 namespace sealfs {
 
@@ -36,10 +38,13 @@ class MembershipKeeper {
                    const ClusterSecret* secret, std::chrono::milliseconds peer_timeout);
 
   ClusterView& view() { return view_; }
-  // The migrator that is prepared for every membership before it becomes
-  // current; no new membership is taken while it still pulls chunks. Set
-  // before the view is shared.
-  void set_migrator(ChunkMigrator* migrator) { migrator_ = migrator; }
+  // The movers of chunks and metadata, prepared for every membership before
+  // it becomes current; no new membership is taken while they still move
+  // anything here. Set before the view is shared.
+  void set_movers(ChunkMigrator* migrator, MetadataHandoff* handoff) {
+    migrator_ = migrator;
+    handoff_ = handoff;
+  }
   const ClusterView& view() const { return view_; }
 
   // MEMBERSHIP_OFFER: adopts `m` if it is newer; returns the version now
@@ -53,6 +58,7 @@ class MembershipKeeper {
   MetaStore* meta_;
   const ClusterSecret* secret_;
   ChunkMigrator* migrator_ = nullptr;
+  MetadataHandoff* handoff_ = nullptr;
   ClusterView view_;
 };
 

@@ -82,44 +82,63 @@ void ScanPrefix(leveldb::DB* db, const std::string& prefix, const std::string& s
 }  // namespace
 
 void MetaStore::Batch::PutInode(const InodeRecord& rec) {
+  changes_metadata_ = true;
   batch_.Put(Key('I', rec.attr.ino), EncodeValue(rec));
   changed_inodes_.push_back(rec.attr.ino);
 }
 void MetaStore::Batch::DeleteInode(Ino ino) {
+  changes_metadata_ = true;
   batch_.Delete(Key('I', ino));
   changed_inodes_.push_back(ino);
 }
 void MetaStore::Batch::PutDentry(Ino parent, std::string_view name, const DentryValue& v) {
+  changes_metadata_ = true;
   batch_.Put(Key('D', parent, name), EncodeValue(v));
   batch_.Put(Key('E', parent, v.cookie), std::string(name));
   changed_entries_.push_back(EntryName{parent, std::string(name)});
 }
 void MetaStore::Batch::DeleteDentry(Ino parent, std::string_view name, uint64_t cookie) {
+  changes_metadata_ = true;
   batch_.Delete(Key('D', parent, name));
   changed_entries_.push_back(EntryName{parent, std::string(name)});
   batch_.Delete(Key('E', parent, cookie));
 }
 void MetaStore::Batch::DeleteCookieIndex(Ino parent, uint64_t cookie) {
+  changes_metadata_ = true;
   batch_.Delete(Key('E', parent, cookie));
 }
 void MetaStore::Batch::PutXattr(Ino ino, std::string_view name, std::string_view value) {
+  changes_metadata_ = true;
   batch_.Put(Key('X', ino, name), leveldb::Slice(value.data(), value.size()));
 }
 void MetaStore::Batch::DeleteXattr(Ino ino, std::string_view name) {
+  changes_metadata_ = true;
   batch_.Delete(Key('X', ino, name));
 }
 void MetaStore::Batch::PutIntent(const IntentRecord& rec) {
+  changes_metadata_ = true;
   batch_.Put(Key('N', rec.id), EncodeValue(rec));
 }
-void MetaStore::Batch::DeleteIntent(uint64_t id) { batch_.Delete(Key('N', id)); }
+void MetaStore::Batch::DeleteIntent(uint64_t id) {
+  changes_metadata_ = true;
+  batch_.Delete(Key('N', id));
+}
 void MetaStore::Batch::PutPrepared(uint64_t seq, const PreparedStep& rec) {
+  changes_metadata_ = true;
   batch_.Put(Key('R', rec.txn, seq), EncodeValue(rec));
 }
 void MetaStore::Batch::DeletePrepared(uint64_t txn, uint64_t seq) {
+  changes_metadata_ = true;
   batch_.Delete(Key('R', txn, seq));
 }
-void MetaStore::Batch::PutOrphan(Ino ino) { batch_.Put(Key('O', ino), ""); }
-void MetaStore::Batch::DeleteOrphan(Ino ino) { batch_.Delete(Key('O', ino)); }
+void MetaStore::Batch::PutOrphan(Ino ino) {
+  changes_metadata_ = true;
+  batch_.Put(Key('O', ino), "");
+}
+void MetaStore::Batch::DeleteOrphan(Ino ino) {
+  changes_metadata_ = true;
+  batch_.Delete(Key('O', ino));
+}
 void MetaStore::Batch::PutCounter(std::string_view name, uint64_t value) {
   std::string v;
   AppendBE64(&v, value);
@@ -211,6 +230,7 @@ Result<uint64_t> MetaStore::AllocateIntentId() {
 }
 
 Result<InodeRecord> MetaStore::GetInode(Ino ino) const {
+  AwaitImport(HomeOf(ino));
   std::string raw;
   if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('I', ino), &raw)); !s.ok())
     return s;
@@ -220,6 +240,7 @@ Result<InodeRecord> MetaStore::GetInode(Ino ino) const {
 }
 
 Result<DentryValue> MetaStore::GetDentry(Ino parent, std::string_view name) const {
+  AwaitImport(HomeOf(parent));
   std::string raw;
   if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('D', parent, name), &raw));
       !s.ok())
@@ -230,6 +251,7 @@ Result<DentryValue> MetaStore::GetDentry(Ino parent, std::string_view name) cons
 }
 
 Result<std::string> MetaStore::GetXattr(Ino ino, std::string_view name) const {
+  AwaitImport(HomeOf(ino));
   std::string raw;
   leveldb::Status s = db_->Get(leveldb::ReadOptions(), Key('X', ino, name), &raw);
   if (s.IsNotFound()) return Status::Error(ENODATA);
@@ -240,6 +262,7 @@ Result<std::string> MetaStore::GetXattr(Ino ino, std::string_view name) const {
 void MetaStore::ScanDentries(
     Ino parent, uint64_t from,
     const std::function<bool(std::string_view, const DentryValue&)>& fn) const {
+  AwaitImport(HomeOf(parent));
   std::string prefix = Key('E', parent);
   ScanPrefix(db_.get(), prefix, Key('E', parent, from),
              [&](const leveldb::Slice&, const leveldb::Slice& v) {
@@ -251,6 +274,7 @@ void MetaStore::ScanDentries(
 }
 
 bool MetaStore::DirectoryEmpty(Ino parent) const {
+  AwaitImport(HomeOf(parent));
   bool empty = true;
   std::string prefix = Key('D', parent);
   ScanPrefix(db_.get(), prefix, prefix, [&](const leveldb::Slice&, const leveldb::Slice&) {
@@ -261,6 +285,7 @@ bool MetaStore::DirectoryEmpty(Ino parent) const {
 }
 
 void MetaStore::ScanXattrs(Ino ino, const std::function<void(std::string_view)>& fn) const {
+  AwaitImport(HomeOf(ino));
   std::string prefix = Key('X', ino);
   ScanPrefix(db_.get(), prefix, prefix, [&](const leveldb::Slice& k, const leveldb::Slice&) {
     fn(std::string_view(k.data() + prefix.size(), k.size() - prefix.size()));
@@ -302,6 +327,7 @@ void MetaStore::ScanCookieIndex(
 }
 
 void MetaStore::ScanIntents(const std::function<void(const IntentRecord&)>& fn) const {
+  AwaitImport(0);
   ScanPrefix(db_.get(), "N", "N", [&](const leveldb::Slice&, const leveldb::Slice& v) {
     IntentRecord rec;
     if (Decode(AsBytes(v), &rec)) fn(rec);
@@ -310,6 +336,7 @@ void MetaStore::ScanIntents(const std::function<void(const IntentRecord&)>& fn) 
 }
 
 Result<IntentRecord> MetaStore::GetIntent(uint64_t id) const {
+  AwaitImport(0);
   std::string raw;
   if (Status s = FromLevelDB(db_->Get(leveldb::ReadOptions(), Key('N', id), &raw)); !s.ok())
     return s;
@@ -320,6 +347,7 @@ Result<IntentRecord> MetaStore::GetIntent(uint64_t id) const {
 
 void MetaStore::ScanPrepared(uint64_t txn,
                              const std::function<void(uint64_t, const PreparedStep&)>& fn) const {
+  AwaitImport(0);
   std::string prefix = txn == 0 ? std::string("R") : Key('R', txn);
   ScanPrefix(db_.get(), prefix, prefix, [&](const leveldb::Slice& k, const leveldb::Slice& v) {
     PreparedStep rec;
@@ -358,10 +386,94 @@ bool MetaStore::ScanRaw(std::string_view prefix, std::string_view start, size_t 
 }
 
 Status MetaStore::Commit(Batch* b) {
+  {
+    std::shared_lock freeze(freeze_mu_);
+    if (frozen_ && b->changes_metadata())
+      return Status::Error(ERESTART, fmt::format("server {} has handed its metadata over", id_));
+    leveldb::WriteOptions wo;
+    wo.sync = true;
+    if (Status s = FromLevelDB(db_->Write(wo, b->raw())); !s.ok()) return s;
+  }
+  if (observer_) observer_(*b);
+  return Status::Ok();
+}
+
+void MetaStore::Freeze() {
+  std::unique_lock freeze(freeze_mu_);
+  frozen_ = true;
+}
+
+void MetaStore::BeginImport(std::set<ServerId> homes) {
+  std::lock_guard lock(import_mu_);
+  import_homes_.insert(homes.begin(), homes.end());
+  importing_ = !import_homes_.empty();
+}
+
+void MetaStore::EndImport() {
+  {
+    std::lock_guard lock(import_mu_);
+    import_homes_.clear();
+    importing_ = false;
+  }
+  import_cv_.notify_all();
+}
+
+void MetaStore::AwaitImport(ServerId home) const {
+  if (!importing_.load()) return;
+  std::unique_lock lock(import_mu_);
+  import_cv_.wait(
+      lock, [&] { return import_homes_.empty() || (home != 0 && import_homes_.count(home) == 0); });
+}
+
+bool MetaStore::ScanMetadata(std::string_view start, size_t max_bytes, std::vector<KeyValue>* out,
+                             std::string* next) const {
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  size_t bytes = 0;
+  it->Seek(leveldb::Slice(start.data(), start.size()));
+  while (it->Valid()) {
+    if (it->key().starts_with("M")) {  // the counters: this server's own
+      it->Seek("N");
+      continue;
+    }
+    const size_t size = 8 + it->key().size() + it->value().size();  // as encoded in a reply
+    if (!out->empty() && bytes + size > max_bytes) {
+      *next = it->key().ToString();
+      return false;
+    }
+    bytes += size;
+    out->push_back({it->key().ToString(), it->value().ToString()});
+    it->Next();
+  }
+  return true;
+}
+
+Status MetaStore::CommitImported(std::span<const KeyValue> records, ServerId source) {
+  Batch b;
+  int64_t new_inodes = 0;
+  for (const KeyValue& kv : records) {
+    if (kv.key.empty() || kv.key[0] == 'M')
+      return Status::Error(EINVAL, "an imported page holds a counter");
+    std::string key = kv.key;
+    if (key[0] == 'R' && key.size() == 17) {
+      // Steps prepared there keep their number's low bits, tagged with the
+      // server they were prepared on (once: a step moved before keeps its tag).
+      uint64_t seq = ReadBE64(std::string_view(key).substr(9));
+      if (seq >> 32 == 0) seq |= uint64_t{source} << kServerIdShift;
+      key.resize(9);
+      AppendBE64(&key, seq);
+    }
+    if (key[0] == 'I') {
+      std::string existing;
+      if (db_->Get(leveldb::ReadOptions(), key, &existing).IsNotFound()) ++new_inodes;
+    }
+    b.raw()->Put(key, kv.value);
+  }
   leveldb::WriteOptions wo;
   wo.sync = true;
-  if (Status s = FromLevelDB(db_->Write(wo, b->raw())); !s.ok()) return s;
-  if (observer_) observer_(*b);
+  if (Status s = FromLevelDB(db_->Write(wo, b.raw())); !s.ok()) return s;
+  inode_count_ += new_inodes;
   return Status::Ok();
 }
 

@@ -20,9 +20,13 @@
 #include <leveldb/write_batch.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -112,6 +116,8 @@ class MetaStore {
     // The membership this server acts on (membership_keeper.h).
     void PutMembership(const SignedMembership& m);
     leveldb::WriteBatch* raw() { return &batch_; }
+    // True if the batch changes metadata records (not only counters).
+    bool changes_metadata() const { return changes_metadata_; }
 
     // What clients may have cached that this batch changes: the inodes whose
     // record it puts or deletes, and the entries it adds or removes.
@@ -120,6 +126,7 @@ class MetaStore {
 
    private:
     leveldb::WriteBatch batch_;
+    bool changes_metadata_ = false;
     std::vector<Ino> changed_inodes_;
     std::vector<EntryName> changed_entries_;
   };
@@ -174,6 +181,27 @@ class MetaStore {
 
   Status Commit(Batch* b);
 
+  // Removing servers (metadata_handoff.h). Freeze: from now on every Commit
+  // that changes metadata records fails with ERESTART (another server holds
+  // them); counters and the membership still change. Returns once the
+  // commits under way are done.
+  void Freeze();
+  bool frozen() const { return frozen_.load(); }
+  // While the records of the inodes numbered with `homes` are copied here,
+  // reads of their inodes, entries and xattrs, and of every intent and
+  // prepared step, wait until EndImport().
+  void BeginImport(std::set<ServerId> homes);
+  void EndImport();
+  // A page of the metadata records (every key but the counters) from key
+  // `start` on, as ScanRaw.
+  bool ScanMetadata(std::string_view start, size_t max_bytes, std::vector<KeyValue>* out,
+                    std::string* next) const;
+  // Stores records another store's ScanMetadata returned, in one synced
+  // batch. Prepared steps are numbered anew by `source`, so that they cannot
+  // meet steps of the same operation prepared here. Storing a page again
+  // changes nothing.
+  Status CommitImported(std::span<const KeyValue> records, ServerId source);
+
   // Allocation of local inode numbers and intent ids; durable high-water
   // marks are advanced in blocks so that allocation rarely writes.
   Result<Ino> AllocateIno();
@@ -202,6 +230,14 @@ class MetaStore {
   uint64_t reserved_intent_ = 0;
   std::atomic<uint64_t> inode_count_{0};
   CommitObserver observer_;
+  // Waits for the records being imported (home 0: for any import).
+  void AwaitImport(ServerId home) const;
+  std::shared_mutex freeze_mu_;  // held shared by every Commit
+  std::atomic<bool> frozen_{false};
+  std::atomic<bool> importing_{false};
+  mutable std::mutex import_mu_;
+  mutable std::condition_variable import_cv_;
+  std::set<ServerId> import_homes_;  // guarded by import_mu_
 };
 
 }  // namespace sealfs

@@ -65,7 +65,7 @@ Status NamespaceService::EnsureRoot(Ino root) {
 }
 
 Status NamespaceService::CheckLocal(Ino ino) const {
-  if (HomeOf(ino) != self_)
+  if (!Here(HomeOf(ino)))
     return Status::Error(
         EREMOTE, fmt::format("inode {:#x} belongs to server {}, not {}", ino, HomeOf(ino), self_));
   return Status::Ok();
@@ -100,7 +100,7 @@ Status NamespaceService::Lookup(const LookupReq& req, Entry* out) const {
     return d.status();
   }
   *out = Entry{.ino = d->ino, .mode = d->mode};
-  if (HomeOf(d->ino) == self_) {
+  if (Here(HomeOf(d->ino))) {
     Result<InodeRecord> rec = meta_->GetInode(d->ino);
     if (!rec.ok()) {
       spdlog::error("entry {:#x}/{} points at missing inode {:#x}", req.parent, req.name, d->ino);
@@ -231,7 +231,7 @@ Status NamespaceService::Execute(Txn* txn, Steps steps, InodeCache* inodes,
   std::vector<size_t> local_index;
   std::vector<PeerStep> local;
   for (size_t i = 0; i < steps.size(); ++i) {
-    if (steps[i].first == self_) {
+    if (Here(steps[i].first)) {
       local_index.push_back(i);
       local.push_back(steps[i].second);
     } else {
@@ -290,7 +290,7 @@ Status NamespaceService::MknodOnce(const MknodReq& req, ServerId home, Entry* ou
     create.attr = NewInodeAttr(req, (*parent)->attr);
     Steps steps;
     InodeRecord rec;
-    if (home == self_) {
+    if (Here(home)) {
       Result<Ino> ino = meta_->AllocateIno();
       if (!ino.ok()) return ino.status();
       create.ino = create.attr.ino = *ino;
@@ -336,7 +336,7 @@ Status NamespaceService::UnlinkOnce(const UnlinkReq& req, UnlinkResp* out) {
     const Ino victim = peek->ino;
     const ServerId home = HomeOf(victim);
     Txn txn(coord_);
-    StripeLocks::Guard g(locks_, {req.parent, home == self_ ? victim : 0});
+    StripeLocks::Guard g(locks_, {req.parent, Here(home) ? victim : 0});
     InodeCache inodes(meta_);
     if (Result<InodeRecord*> parent = GetDir(&inodes, req.parent); !parent.ok())
       return parent.status();
@@ -362,7 +362,7 @@ Status NamespaceService::UnlinkOnce(const UnlinkReq& req, UnlinkResp* out) {
 }
 
 Result<Entry> NamespaceService::PeekEntry(Ino parent, const std::string& name) const {
-  if (HomeOf(parent) == self_) {
+  if (Here(HomeOf(parent))) {
     Result<DentryValue> d = meta_->GetDentry(parent, name);
     if (!d.ok()) {
       if (Result<InodeRecord> dir = GetDir(parent); !dir.ok()) return dir.status();
@@ -379,7 +379,7 @@ Result<Entry> NamespaceService::PeekEntry(Ino parent, const std::string& name) c
 }
 
 Result<Attr> NamespaceService::AttrAnywhere(Ino ino) const {
-  if (HomeOf(ino) == self_) {
+  if (Here(HomeOf(ino))) {
     Result<InodeRecord> rec = meta_->GetInode(ino);
     if (!rec.ok()) return rec.status();
     return rec->attr;
@@ -438,7 +438,7 @@ Status NamespaceService::RenameOnce(const RenameReq& req, UnlinkResp* out) {
       if (!l.ok()) return l.status();
       move_lock = std::move(*l);
     }
-    auto local = [&](Ino ino) { return HomeOf(ino) == self_ ? ino : 0; };
+    auto local = [&](Ino ino) { return Here(HomeOf(ino)) ? ino : 0; };
     Txn txn(coord_);
     StripeLocks::Guard g(locks_, {sp, local(dp), local(moved), local(victim)});
     InodeCache inodes(meta_);
@@ -503,7 +503,7 @@ Status NamespaceService::LinkOnce(const LinkReq& req, Entry* out) {
   const ServerId home = HomeOf(req.ino);
   {
     Txn txn(coord_);
-    StripeLocks::Guard g(locks_, {req.new_parent, home == self_ ? req.ino : 0});
+    StripeLocks::Guard g(locks_, {req.new_parent, Here(home) ? req.ino : 0});
     InodeCache inodes(meta_);
     Result<InodeRecord*> parent = GetDir(&inodes, req.new_parent);
     if (!parent.ok()) return parent.status();
@@ -516,7 +516,7 @@ Status NamespaceService::LinkOnce(const LinkReq& req, Entry* out) {
     // The entry records the file type: known here, or once the inode has its link.
     Steps steps;
     Attr target;
-    if (home == self_) {
+    if (Here(home)) {
       Result<InodeRecord*> rec = inodes.Get(req.ino);
       if (!rec.ok()) return rec.status();
       target = (*rec)->attr;
@@ -532,7 +532,7 @@ Status NamespaceService::LinkOnce(const LinkReq& req, Entry* out) {
     std::vector<Attr> attrs;
     if (Status s = Execute(&txn, std::move(steps), &inodes, &attrs); !s.ok()) return s;
     InodeRecord rec;
-    rec.attr = home == self_ ? attrs[0] : target;
+    rec.attr = Here(home) ? attrs[0] : target;
     *out = MakeEntry(rec);
     return Status::Ok();
   }
@@ -550,7 +550,7 @@ Status NamespaceService::Readdir(const ReaddirReq& req, ReaddirResp* out) const 
     DirEntry e{.name = std::string(name),
                .entry = {.ino = d.ino, .mode = d.mode},
                .next_cookie = d.cookie + 1};
-    if (req.plus && HomeOf(d.ino) == self_) {
+    if (req.plus && Here(HomeOf(d.ino))) {
       if (Result<InodeRecord> rec = meta_->GetInode(d.ino); rec.ok()) e.entry = MakeEntry(*rec);
     }
     out->entries.push_back(std::move(e));

@@ -66,6 +66,8 @@ class NamespaceService {
   Status RenameOnce(const RenameReq& req, UnlinkResp* out);
   Status LinkOnce(const LinkReq& req, Entry* out);
   Status CheckLocal(Ino ino) const;
+  // True if this server holds the metadata numbered with `home`.
+  bool Here(ServerId home) const { return view_->Hosts(home); }
   Result<InodeRecord> GetDir(Ino ino) const;
   Result<InodeRecord*> GetDir(InodeCache* inodes, Ino ino) const;
   Entry MakeEntry(const InodeRecord& rec) const;

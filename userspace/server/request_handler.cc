@@ -74,6 +74,20 @@ bool RequestHandler::TouchesChunks(Op op) {
   return op == Op::kRead || op == Op::kWrite || op == Op::kPeerTruncChunks;
 }
 
+bool RequestHandler::ServedWhileLeaving(Op op) {
+  switch (op) {
+    case Op::kPing:
+    case Op::kMigrateList:
+    case Op::kMigratePull:
+    case Op::kMigrateDrop:
+    case Op::kMigrateMeta:
+    case Op::kMigrateMetaDone:
+      return true;
+    default:
+      return AnyMembership(op);
+  }
+}
+
 bool RequestHandler::ExplainsFailure(Op op) {
   return op == Op::kAdminXdp || op == Op::kAdminMigration;
 }
@@ -91,6 +105,12 @@ void RequestHandler::Handle(const FrameHeader& h, std::span<const uint8_t> paylo
       SignedMembership record = members->record;
       Encode(record, reply);
     }
+    return;
+  }
+  if (members->config.Leaving(meta_->server_id()) && !ServedWhileLeaving(op)) {
+    // The heir serves this server's inodes now: ERESTART routes the request
+    // there.
+    *status = ERESTART;
     return;
   }
   Status s = Dispatch(op, payload, reply);
@@ -140,15 +160,19 @@ Status RequestHandler::ServerStatus(std::vector<uint8_t>* reply) {
   std::shared_ptr<const ClusterView::Members> m = membership_->view().Current();
   const ServerId self = meta_->server_id();
   ChunkMigrator::Progress progress = migrator_->progress();
+  MetadataHandoff::Progress handoff = handoff_->progress();
   ServerStatusResp r{.server_id = self,
                      .membership = m->record,
                      .inodes = ns_->InodeCount(),
-                     .migrating = progress.active,
+                     .migrating = progress.active || handoff.importing,
                      .migrating_to = progress.version,
                      .pulled_chunks = progress.pulled_chunks,
                      .pulled_bytes = progress.pulled_bytes,
                      .migration_paused = progress.paused,
-                     .migration_rate = progress.rate};
+                     .migration_rate = progress.rate,
+                     .leaving = handoff.leaving,
+                     .metadata_handed_over = handoff.handed_over,
+                     .importing_metadata = handoff.importing};
   if (Result<ChunkStore::Space> space = chunks_->Statfs(); space.ok()) {
     r.bytes_total = space->total;
     r.bytes_free = space->avail;
@@ -269,6 +293,12 @@ Status RequestHandler::Dispatch(Op op, std::span<const uint8_t> payload,
     case Op::kMigrateDrop:
       return Run<ChunkRef, Empty>(payload, reply,
                                   [&](auto& q, auto*) { return migrator_->Drop(q); });
+    case Op::kMigrateMeta:
+      return Run<MigrateMetaReq, FsckScanMetaResp>(
+          payload, reply, [&](auto& q, auto* r) { return handoff_->Export(q, r); });
+    case Op::kMigrateMetaDone:
+      return Run<MembershipVersion, Empty>(
+          payload, reply, [&](auto& q, auto*) { return handoff_->Exported(q.version); });
     case Op::kMembershipOffer:
       return Run<SignedMembership, MembershipVersion>(payload, reply, [&](auto& q, auto* r) {
         Result<uint64_t> v = membership_->Offer(q);

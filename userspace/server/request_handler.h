@@ -15,6 +15,7 @@
 #include "frame.h"
 #include "membership_keeper.h"
 #include "meta_store.h"
+#include "metadata_handoff.h"
 #include "namespace_service.h"
 #include "txn_coordinator.h"
 #include "txn_participant.h"
@@ -27,14 +28,15 @@ class RequestHandler {
   // `meta` is read directly only by the fsck scans.
   RequestHandler(NamespaceService* ns, const MetaStore* meta, ChunkStore* chunks,
                  TxnParticipant* participant, TxnCoordinator* coordinator,
-                 MembershipKeeper* membership, ChunkMigrator* migrator)
+                 MembershipKeeper* membership, ChunkMigrator* migrator, MetadataHandoff* handoff)
       : ns_(ns),
         meta_(meta),
         chunks_(chunks),
         participant_(participant),
         coordinator_(coordinator),
         membership_(membership),
-        migrator_(migrator) {}
+        migrator_(migrator),
+        handoff_(handoff) {}
 
   // Serves the caching LOOKUP/GETATTR and CACHE_RENEW from `cache`.
   void set_cache(CacheRegistry* cache) { cache_ = cache; }
@@ -59,6 +61,10 @@ class RequestHandler {
   // True for the chunk operations a membership switch must not overlap
   // (ClusterView::Serving).
   static bool TouchesChunks(Op op);
+  // True for the requests a server being removed still serves: the
+  // membership's and the loader's, and those that move its chunks and
+  // metadata away. Any other is answered ERESTART (route it again).
+  static bool ServedWhileLeaving(Op op);
   // True for requests whose reply carries a message (AdminReply) also when
   // they fail, saying why.
   static bool ExplainsFailure(Op op);
@@ -86,6 +92,7 @@ class RequestHandler {
   TxnCoordinator* coordinator_;
   MembershipKeeper* membership_;
   ChunkMigrator* migrator_;
+  MetadataHandoff* handoff_;
   CacheRegistry* cache_ = nullptr;
   AdminGate* admin_ = nullptr;
   XdpControl* xdp_ = nullptr;

@@ -3,9 +3,11 @@
 namespace sealfs {
 
 ServerCore::ServerCore(StartingMembership start, ServerId self, MetaStore* meta, ChunkStore* chunks,
-                       std::chrono::milliseconds peer_timeout, const ClusterSecret* secret)
+                       std::chrono::milliseconds peer_timeout, const ClusterSecret* secret,
+                       std::function<MetadataHandoff::Clock::time_point()> on_leave)
     : membership(std::move(start), self, meta, secret, peer_timeout),
       migrator(self, meta, chunks, &membership.view()),
+      handoff(self, meta, &membership.view()),
       fanout(&membership.view(), self, &migrator),
       intents(meta, &locks, &fanout),
       applier(meta),
@@ -23,13 +25,27 @@ ServerCore::ServerCore(StartingMembership start, ServerId self, MetaStore* meta,
   // answer (an operation it is still running is left alone).
   participant.StartResolver([this](uint64_t txn) { return coordinator.Ask(txn); },
                             std::chrono::seconds(1));
-  membership.set_migrator(&migrator);
-  membership.view().set_after_adopt([this] { migrator.Start(); });
-  migrator.Prepare(membership.view().Current()->config);
+  handoff.set_hooks({.on_leave = std::move(on_leave),
+                     .quiesce = [this] { intents.WaitIdle(); },
+                     .after_import =
+                         [this] {
+                           participant.TrackStored();
+                           intents.Kick();
+                         }});
+  membership.set_movers(&migrator, &handoff);
+  membership.view().set_after_adopt([this] {
+    migrator.Start();
+    handoff.Start();
+  });
+  const ClusterConfig& config = membership.view().Current()->config;
+  migrator.Prepare(config);
+  handoff.Prepare(config);
   migrator.Start();
+  handoff.Start();
 }
 
 void ServerCore::Stop() {
+  handoff.Stop();
   migrator.Stop();
   participant.Stop();
   intents.Stop();

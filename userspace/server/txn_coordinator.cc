@@ -23,7 +23,7 @@ TxnState TxnCoordinator::State(uint64_t txn) const {
 }
 
 Result<TxnState> TxnCoordinator::Ask(uint64_t txn) {
-  if (HomeOf(txn) == self_) return State(txn);
+  if (peers_->Here(HomeOf(txn))) return State(txn);
   RpcChannel* ch = Peer(HomeOf(txn));
   if (!ch) return Status::Error(EIO, fmt::format("coordinator {} is not a member", HomeOf(txn)));
   U64Resp state;

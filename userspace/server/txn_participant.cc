@@ -23,7 +23,19 @@ bool IsEntryStep(const PeerStep& s) {
 TxnParticipant::TxnParticipant(MetaStore* meta, StripeLocks* locks, StepApplier* applier,
                                IntentRunner* intents)
     : meta_(meta), locks_(locks), applier_(applier), intents_(intents) {
-  meta_->ScanPrepared(0, [&](uint64_t, const PreparedStep& p) { Track(p, 1); });
+  TrackStored();
+}
+
+void TxnParticipant::TrackStored() {
+  std::unique_lock tracking(track_mu_);
+  std::vector<PreparedStep> stored;
+  meta_->ScanPrepared(0, [&](uint64_t, const PreparedStep& p) { stored.push_back(p); });
+  {
+    std::lock_guard lock(busy_mu_);
+    busy_inos_.clear();
+    busy_entries_.clear();
+  }
+  for (const PreparedStep& p : stored) Track(p, 1);
 }
 
 TxnParticipant::~TxnParticipant() { Stop(); }
@@ -59,6 +71,7 @@ bool TxnParticipant::Busy(const std::vector<Ino>& inos,
 
 Status TxnParticipant::Prepare(PeerPrepareReq* req, PeerPrepareResp* out) {
   if (req->txn == 0 || req->steps.empty()) return Status::Error(EINVAL, "empty PEER_PREPARE");
+  std::shared_lock tracking(track_mu_);
   StripeLocks::Guard g(locks_, LockSet(req->steps));
   std::vector<Ino> inos;
   std::vector<EntryKey> entries;
@@ -91,6 +104,7 @@ Status TxnParticipant::Prepare(PeerPrepareReq* req, PeerPrepareResp* out) {
 }
 
 Status TxnParticipant::Finish(uint64_t txn, bool commit) {
+  std::shared_lock tracking(track_mu_);
   std::lock_guard fl(finish_mu_);
   std::vector<std::pair<uint64_t, PreparedStep>> steps;
   meta_->ScanPrepared(txn,
@@ -123,6 +137,7 @@ void TxnParticipant::Stop() {
 }
 
 void TxnParticipant::ResolveOnce() {
+  if (meta_->frozen()) return;         // the steps went to another server, which settles them
   std::map<uint64_t, int64_t> oldest;  // txn -> when its first step was prepared
   meta_->ScanPrepared(0, [&](uint64_t, const PreparedStep& p) {
     auto [it, fresh] = oldest.emplace(p.txn, p.prepared_ns);

@@ -16,6 +16,7 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -47,6 +48,9 @@ class TxnParticipant {
   Status Finish(uint64_t txn, bool commit);
 
   bool Busy(const std::vector<Ino>& inos, const std::vector<EntryKey>& entries) const;
+  // Counts the stored prepared steps as busy anew (after another server's
+  // steps were copied here).
+  void TrackStored();
 
  private:
   void Track(const PreparedStep& p, int delta);
@@ -57,6 +61,9 @@ class TxnParticipant {
   StripeLocks* locks_;
   StepApplier* applier_;
   IntentRunner* intents_;
+  // Held shared while a prepare or finish changes the stored steps and their
+  // tracking, exclusively while TrackStored rebuilds it.
+  std::shared_mutex track_mu_;
   std::mutex finish_mu_;  // one Finish at a time: the resolver and PEER_FINISH may race
 
   mutable std::mutex busy_mu_;

@@ -170,6 +170,19 @@ int LocalCluster::AddServer() {
   return id;
 }
 
+void LocalCluster::RemoveFromFile(int id) {
+  std::erase_if(file_.servers, [id](const ServerSpec& s) { return s.id == id; });
+  file_.Write(config_path_);
+}
+
+std::filesystem::path LocalCluster::FileWithout(int id) const {
+  ClusterFile without = file_;
+  std::erase_if(without.servers, [id](const ServerSpec& s) { return s.id == id; });
+  const auto path = dir() / ("cluster-without-" + std::to_string(id) + ".toml");
+  without.Write(path);
+  return path;
+}
+
 void LocalCluster::StopAllServers() {
   for (int id = 1; id <= server_count(); ++id) {
     if (server(id).Running()) StopServer(id);

@@ -69,6 +69,11 @@ class LocalCluster {
   // it with that file. The others go on with the membership they have until
   // `sealfs-loader apply` publishes the file. Not in XDP mode (throws).
   int AddServer();
+  // Drops server id from the cluster file as an operator does before `sealfs-loader apply`
+  // removes it; the server goes on running (and is still stopped by StopAllServers).
+  void RemoveFromFile(int id);
+  // A copy of the cluster file without server id (for changes a test expects refused).
+  std::filesystem::path FileWithout(int id) const;
   void StopAllServers();
 
   void StartAllServers();

@@ -30,6 +30,8 @@ void ServerProcess::Start(std::chrono::milliseconds timeout) {
                                    config_.string(),
                                    "--id",
                                    std::to_string(spec_.id),
+                                   "--data-dir",
+                                   spec_.data_dir.string(),
                                    "--log-level",
                                    log_level_};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
