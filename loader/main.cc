@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   CLI::App* apply_cmd = app.add_subcommand(
       "apply",
       "check a cluster file against the running cluster, give it the next membership "
-      "version and publish it to every server");
+      "version and publish it to every server; servers it adds get their chunks, servers "
+      "it drops hand everything over (then they may be stopped)");
   apply_cmd->add_option("cluster_file", apply.cluster_file, "the new cluster file (TOML)")
       ->required();
   bool no_wait = false;
