@@ -90,14 +90,11 @@ bool SameMembers(const ClusterConfig& a, const ClusterConfig& b) {
 int Wait(const ApplyOptions& options, const ClusterConfig& target, std::ostream& out,
          std::ostream& err) {
   fmt::print(out, "moving chunks to their new servers (the file system stays usable):\n");
-  std::vector<ServerInfo> servers = target.servers;
   std::vector<ServerInfo> leaving;
   for (const ServerInfo& s : target.moving_from) {
-    if (!target.Leaving(s.id)) continue;
-    servers.push_back(s);
-    leaving.push_back(s);
+    if (target.Leaving(s.id)) leaving.push_back(s);
   }
-  if (!WaitForMigration(servers, options.timeout, options.tty, out)) {
+  if (!WaitForMigration(target.servers, leaving, options.timeout, options.tty, out)) {
     fmt::print(err,
                "sealfs-loader apply: no server answered for minutes; the servers go on "
                "moving chunks (sealfs-loader status shows how far they are)\n");

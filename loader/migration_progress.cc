@@ -50,22 +50,28 @@ MigrationTotals SumMigration(const std::vector<MemberReport>& reports) {
   return t;
 }
 
-bool WaitForMigration(const std::vector<ServerInfo>& servers, std::chrono::milliseconds timeout,
+bool WaitForMigration(const std::vector<ServerInfo>& servers,
+                      const std::vector<ServerInfo>& leaving, std::chrono::milliseconds timeout,
                       bool tty, std::ostream& out) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   auto last_line = start - kLinePeriod, last_answer = start;
   uint64_t total = 0;  // the most bytes seen still to move
+  std::vector<ServerInfo> asked = servers;
+  asked.insert(asked.end(), leaving.begin(), leaving.end());
   for (;;) {
-    MigrationTotals t = SumMigration(SurveyMembers(servers, timeout));
+    std::vector<MemberReport> reports = SurveyMembers(asked, timeout);
+    MigrationTotals t = SumMigration(reports);
+    reports.resize(servers.size());
+    const int members_unreachable = SumMigration(reports).unreachable;
     const auto now = Clock::now();
-    if (t.unreachable < static_cast<int>(servers.size())) last_answer = now;
+    if (members_unreachable < static_cast<int>(servers.size())) last_answer = now;
     if (now - last_answer > kGiveUp) return false;
     total = std::max(total, t.outgoing_bytes);
     const uint64_t moved = total - t.outgoing_bytes;
     const double seconds = std::chrono::duration<double>(now - start).count();
     const double rate = seconds > 0 ? moved / seconds : 0;
-    const bool done = t.migrating == 0 && t.unreachable == 0;
+    const bool done = t.migrating == 0 && members_unreachable == 0;
     const std::string line = ProgressLine(t, moved, rate);
     if (tty) {
       fmt::print(out, "\r{}", line);

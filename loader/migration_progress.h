@@ -25,10 +25,14 @@ MigrationTotals SumMigration(const std::vector<MemberReport>& reports);
 // pulling, 0.5 MiB/s, ETA 2 s": `moved` bytes so far, at `rate` bytes/s.
 std::string ProgressLine(const MigrationTotals& totals, uint64_t moved, double rate);
 
-// Polls `servers` until none moves chunks any more. `tty`: redraw one line;
-// otherwise print a line every few seconds. Returns false if it gave up
-// because no server answered for `give_up`.
-bool WaitForMigration(const std::vector<ServerInfo>& servers, std::chrono::milliseconds timeout,
+// Polls `servers` until none moves chunks or metadata any more. What the
+// `leaving` servers still hold counts in the bar, but one of them that does
+// not answer holds nothing up (the others pull from it while it holds
+// anything). `tty`: redraw one line; otherwise print a line every few
+// seconds. Returns false if it gave up because no server answered for
+// minutes.
+bool WaitForMigration(const std::vector<ServerInfo>& servers,
+                      const std::vector<ServerInfo>& leaving, std::chrono::milliseconds timeout,
                       bool tty, std::ostream& out);
 
 }  // namespace sealfs

@@ -354,6 +354,12 @@ TEST_F(LoaderMigrationTest, RemovingAServerUnderALiveWorkloadLosesNothing) {
   // Nothing needs the removed server any more.
   cluster.StopServer(3);
   ExpectNoChunks(cluster, 3);
+  const auto again = cluster.Loader({"apply", cluster.config_path().string()});
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("server 3 holds nothing of the file system any more (it does not "
+                              "answer)"),
+            std::string::npos)
+      << again.output;
   const uint64_t steps_at_end = workload.steps();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   workload.Stop();
