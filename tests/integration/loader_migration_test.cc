@@ -391,6 +391,17 @@ TEST_F(LoaderMigrationTest, RemovingAServerUnderALiveWorkloadLosesNothing) {
   EXPECT_EQ(fsck.status, 0) << fsck.output;
 }
 
+// The server `apply` named as the heir of a removed server's metadata.
+int HeirNamedIn(const std::string& output) {
+  const std::string said = "its metadata to server ";
+  const size_t at = output.find(said);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "no heir named in:\n" << output;
+    return 0;
+  }
+  return std::stoi(output.substr(at + said.size()));
+}
+
 TEST_F(LoaderMigrationTest, AServerLeavesOnlyOnceItHoldsNothing) {
   auto& cluster = StartCluster({.servers = 4, .chunk_size = kSmallChunkSize});
   auto& mount = cluster.AddMount();
@@ -420,10 +431,7 @@ TEST_F(LoaderMigrationTest, AServerLeavesOnlyOnceItHoldsNothing) {
   cluster.RemoveFromFile(3);
   const auto published = cluster.Loader({"apply", "--no-wait", file});
   ASSERT_EQ(published.status, 0) << published.output;
-  const std::string said = "its metadata to server ";
-  const size_t at = published.output.find(said);
-  ASSERT_NE(at, std::string::npos) << published.output;
-  const int heir = std::stoi(published.output.substr(at + said.size()));
+  const int heir = HeirNamedIn(published.output);
   status = cluster.Loader({"status", file});
   EXPECT_NE(status.output.find("leaving"), std::string::npos) << status.output;
   EXPECT_NE(status.output.find("to hand over"), std::string::npos) << status.output;
@@ -449,6 +457,43 @@ TEST_F(LoaderMigrationTest, AServerLeavesOnlyOnceItHoldsNothing) {
   ExpectNoChunks(cluster, 3);
   ExpectFiles(mount.path(), files);
   ExpectFiles(mount.path(), homed);
+  ExpectChunksPlaced();
+  cluster.UnmountAll();
+  cluster.StopAllServers();
+  const auto fsck = cluster.Fsck();
+  EXPECT_EQ(fsck.status, 0) << fsck.output;
+}
+
+TEST_F(LoaderMigrationTest, RemovingAnHeirMovesTheInodesItTookOverToo) {
+  auto& cluster = StartCluster({.servers = 4, .chunk_size = kSmallChunkSize});
+  auto& mount = cluster.AddMount();
+  // Files in "/" live on the root server: it holds the most inodes and is no heir.
+  const auto files = WriteFiles(mount.path(), 30);
+  const auto homed = DirsHomedAt(mount.path(), 3, 2);
+  const std::string file = cluster.config_path().string();
+
+  cluster.RemoveFromFile(3);
+  const auto first = cluster.Loader({"apply", file});
+  ASSERT_EQ(first.status, 0) << first.output;
+  const int heir = HeirNamedIn(first.output);
+  ASSERT_NE(heir, 1) << first.output;
+  cluster.StopServer(3);
+  cluster.RemoveFromFile(heir);
+  const auto second = cluster.Loader({"apply", file});
+  ASSERT_EQ(second.status, 0) << second.output;
+  EXPECT_NE(second.output.find("server " + std::to_string(heir) + " holds nothing"),
+            std::string::npos)
+      << second.output;
+  cluster.StopServer(heir);
+  ExpectNoChunks(cluster, heir);
+
+  ExpectFiles(mount.path(), files);
+  ExpectFiles(mount.path(), homed);
+  for (const auto& [name, data] : homed) {
+    EXPECT_OK(::unlink((mount.path() / name).c_str()));
+    WriteFile(mount.path() / name, data + data);
+    EXPECT_EQ(ReadFile(mount.path() / name), data + data) << name;
+  }
   ExpectChunksPlaced();
   cluster.UnmountAll();
   cluster.StopAllServers();
