@@ -192,6 +192,7 @@ class MetaStore {
   // prepared step, wait until EndImport().
   void BeginImport(std::set<ServerId> homes);
   void EndImport();
+  bool importing() const { return importing_.load(); }
   // A page of the metadata records (every key but the counters) from key
   // `start` on, as ScanRaw.
   bool ScanMetadata(std::string_view start, size_t max_bytes, std::vector<KeyValue>* out,

@@ -49,6 +49,9 @@ class RequestHandler {
 
   // True for operations that only read metadata: they never block.
   static bool IsQuickRead(Op op);
+  // True while reads may wait for metadata records being copied here
+  // (MetaStore::BeginImport).
+  bool ReadsMayWait() const { return meta_->importing(); }
   // True for the steps of other servers' operations: they run on their own
   // workers, so that operations waiting on each other's servers cannot
   // starve each other of threads.

@@ -109,9 +109,10 @@ void RpcServer::OnFrame(const std::shared_ptr<Connection>& conn, const FrameHead
     conn->Send(reply_header, std::move(reply));
   };
   // Reads of metadata take microseconds and never block: answer them on the
-  // I/O thread. Anything that writes, syncs or touches chunk files goes to the
+  // I/O thread - unless records are being copied here, which they may wait
+  // for. Anything that writes, syncs or touches chunk files goes to the
   // worker pool so that it cannot stall other connections.
-  if (RequestHandler::IsQuickRead(op))
+  if (RequestHandler::IsQuickRead(op) && !handler_->ReadsMayWait())
     serve();
   else if (RequestHandler::IsPeerStep(op))
     asio::post(peer_workers_, std::move(serve));
