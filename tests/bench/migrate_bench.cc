@@ -600,8 +600,8 @@ std::string Ratio(double a, double b) { return b > 0 ? fmt::format("{:.2f}", a /
 
 void PrintMove(const char* name, const MoveResult& m) {
   const double moved = MovedBytes(m);
-  fmt::print("{}: {} in {:.1f} s = {:.1f} MiB/s", name, Mib(moved), m.seconds,
-             moved / kMiB / m.seconds);
+  fmt::print("{}: {} in {:.1f} s = {:.1f} MiB/s, {:.0f} chunks/s", name, Mib(moved), m.seconds,
+             moved / kMiB / m.seconds, m.pulled_chunks / m.seconds);
   fmt::print(
       " ({} chunks pulled by the servers' logs{}; at most {} chunks, {} on disk to move "
       "by status --json; server {} holds {} chunk files, {} at the end; apply --no-wait "
