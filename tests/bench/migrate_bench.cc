@@ -4,19 +4,20 @@
 // In one run: starts three sealfs-servers on 127.0.0.1 (state under --dir, a
 // real disk, not tmpfs; the cluster secret made by `sealfs-loader secret
 // new`), mounts the cluster, fills it with --files files (--total bytes) and
-// syncs the disk.
-// A mixed workload (stat, small checked reads of those files, small
-// overwrites of files of its own, create+unlink) runs for --baseline-seconds;
-// then a fourth server is started, the cluster file lists it, `sealfs-loader
-// apply --no-wait` publishes it, and `sealfs-loader status --json` is polled
-// until no chunk moves any more, the workload running throughout; then the
-// workload runs --after-seconds more on four servers. Then, on a fresh cluster
-// filled the same way, the same move without any workload (the quiet move).
-// Checks at the end: every byte of the files (or every --verify-every'th file)
-// and of the workload's own files, every chunk file where the new placement
-// puts it, sealfs-fsck clean. Prints the migration's throughput, the
-// workload's ops/s before, during and after, and their ratios. Stops what it
-// started (fusermount3 -u, servers by pid) and removes its directories.
+// syncs the disk. A mixed workload (stat, small checked reads of those files,
+// small overwrites of files of its own, create+unlink) runs for
+// --baseline-seconds; then a fourth server is started, the cluster file lists
+// it, `sealfs-loader apply --no-wait` publishes it, and `sealfs-loader status
+// --json` is polled until no chunk moves any more, the workload running
+// throughout; then the workload runs --after-seconds more on four servers.
+// Then, on a fresh cluster filled the same way, the same move without any
+// workload (the quiet move). Checks at the end: every byte of the files (or
+// every --verify-every'th file) and of the workload's own files, every chunk
+// file where the new placement puts it, sealfs-fsck clean. Prints the
+// migration's throughput, the workload's ops/s before, during and after, and
+// their ratios. Stops what it started (fusermount3 -u, servers by pid) and
+// removes its directories; if it is killed, the integration tests' Janitor
+// process (support/janitor.h) does.
 #include <fmt/format.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
