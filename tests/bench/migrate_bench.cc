@@ -384,6 +384,18 @@ void StopAndFsck(LocalCluster& cluster, const Args& args) {
              std::chrono::duration<double>(Clock::now() - t).count());
 }
 
+// The checks after a move: chunk placement, every data byte, fsck of the
+// stopped cluster. Returns the census.
+ChunkCensus CheckAfterMove(LocalCluster& cluster, const Args& args, const DataSet& data,
+                           MoveResult* move) {
+  ChunkCensus census = CheckPlacement(cluster, move);
+  fmt::print("  every chunk file where membership version {} puts it: {}\n", move->version,
+             CensusLine(census));
+  VerifyData(data, args, "data files");
+  StopAndFsck(cluster, args);
+  return census;
+}
+
 // --- CPU ------------------------------------------------------------------
 
 struct CpuSample {
@@ -557,11 +569,7 @@ ContendedResult RunContended(const Args& args) {
       fmt::print("  the workload's {} files read back as last written\n",
                  args.threads * args.hot_files);
     }
-    res.census = CheckPlacement(cluster, &res.move);
-    fmt::print("  every chunk file where membership version {} puts it: {}\n", res.move.version,
-               CensusLine(res.census));
-    VerifyData(data, args, "data files");
-    StopAndFsck(cluster, args);
+    res.census = CheckAfterMove(cluster, args, data, &res.move);
   } catch (const std::exception&) {
     PrintLogTails(cluster);
     throw;
@@ -582,11 +590,7 @@ QuietResult RunQuiet(const Args& args) {
     res.move = AddServer(cluster, args);
     ApplyAndWait(
         cluster, args, [] {}, &res.move);
-    res.census = CheckPlacement(cluster, &res.move);
-    fmt::print("  every chunk file where membership version {} puts it: {}\n", res.move.version,
-               CensusLine(res.census));
-    VerifyData(data, args, "data files");
-    StopAndFsck(cluster, args);
+    res.census = CheckAfterMove(cluster, args, data, &res.move);
   } catch (const std::exception&) {
     PrintLogTails(cluster);
     throw;
