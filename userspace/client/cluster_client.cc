@@ -14,8 +14,12 @@ ClusterClient::ClusterClient(ClusterConfig config, std::chrono::milliseconds tim
       root_(config.RootIno()) {
   for (const ServerInfo& s : config.servers) {
     if (s.udp_port && udp_timeout.count() > 0)
-      udp_[s.id] = std::make_unique<UdpFastPath>(s, udp_timeout);
+      udp_[s.id].path = std::make_unique<UdpFastPath>(s, udp_timeout);
   }
+  view_.set_after_adopt([this] {
+    std::shared_ptr<const ClusterView::Members> m = view_.Current();
+    for (auto& [id, server] : udp_) server.member = m->config.Find(id) != nullptr;
+  });
 }
 
 ClusterClient::~ClusterClient() = default;
@@ -45,11 +49,9 @@ Status ClusterClient::PingAll() {
 }
 
 bool ClusterClient::AskUdp(const sealfs_xdp_key& key, Status* status, sealfs_xdp_payload* payload) {
-  // Only a member answers for its own inodes: those of a removed server
-  // are served by another, over TCP.
   auto it = udp_.find(HomeOf(key.ino));
-  if (it == udp_.end() || !view_.Current()->config.Find(it->first)) return false;
-  std::optional<sealfs_xdp_msg> reply = it->second->Ask(key);
+  if (it == udp_.end() || !it->second.member) return false;
+  std::optional<sealfs_xdp_msg> reply = it->second.path->Ask(key);
   if (!reply) return false;
   *status = reply->status ? Status::Error(reply->status) : Status::Ok();
   *payload = reply->payload;

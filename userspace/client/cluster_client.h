@@ -7,6 +7,7 @@
 // over TCP when no answer comes in time or the name does not fit.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -76,8 +77,15 @@ class ClusterClient {
   bool AskUdp(const sealfs_xdp_key& key, Status* status, sealfs_xdp_payload* payload);
 
   ClusterView view_;
-  const Ino root_;                                        // the root's home never changes
-  std::map<ServerId, std::unique_ptr<UdpFastPath>> udp_;  // servers with a udp_port
+  const Ino root_;  // the root's home never changes
+  // Servers with a udp_port, from the first membership. A removed server's
+  // inodes are served by another, over TCP: `member` turns false once a
+  // membership drops it (set on adoption, read without a lock).
+  struct UdpServer {
+    std::unique_ptr<UdpFastPath> path;
+    std::atomic<bool> member{true};
+  };
+  std::map<ServerId, UdpServer> udp_;
 };
 
 }  // namespace sealfs
