@@ -486,115 +486,117 @@ void PrintLogTails(LocalCluster& cluster) {
   fmt::print(stderr, "--- log tails ---\n{}", cluster.LogTails(40));
 }
 
-ContendedResult RunContended(const Args& args) {
-  ContendedResult res;
-  fmt::print("\n== the move under the workload ==\n");
+// Starts a 3-server cluster, mounts and fills it (its figures in *fill),
+// runs move(cluster, mount, data), which adds the fourth server (into
+// *move_result), then the checks after the move. Prints the servers' and the
+// mount's log tails if anything throws.
+template <class Move>
+ChunkCensus OnFilledCluster(const Args& args, const char* title, FillFigures* fill,
+                            MoveResult* move_result, Move move) {
+  fmt::print("\n== {} ==\n", title);
   LocalCluster cluster(ClusterOpts(args));
   fmt::print("  cluster state in {} (servers on 127.0.0.1)\n", cluster.dir().string());
   try {
     auto& mount =
         cluster.AddMount({.timeout_ms = args.mount_timeout_ms, .attr_timeout = args.attr_timeout});
     DataSet data(mount.path() / "data", args.files, args.total, args.dirs, args.seed);
-    res.fill = Fill(data, args);
-    {
-      WorkloadOptions wo{.work_root = mount.path() / "work",
-                         .threads = args.threads,
-                         .io_size = args.io_size,
-                         .hot_files = args.hot_files,
-                         .hot_size = args.hot_size,
-                         .seed = args.seed};
-      std::copy(args.mix.begin(), args.mix.end(), wo.mix.begin());
-      MixedWorkload workload(data, wo);
-      workload.Prepare();
-      workload.Start();
-      SleepWatching(args.warmup_seconds, workload);
-
-      const pid_t mount_pid = mount.daemon_pid();
-      Clock::time_point phase_start;
-      CpuSample cpu_start;
-      auto begin = [&](Phase p) {
-        cpu_start = SampleCpu(cluster, mount_pid);
-        phase_start = Clock::now();
-        workload.SetPhase(p);
-      };
-      auto end = [&](Phase p) {
-        workload.SetPhase(MixedWorkload::kNoPhase);
-        PhaseFigures& f = res.phases[p];
-        f.seconds = std::chrono::duration<double>(Clock::now() - phase_start).count();
-        const CpuSample now = SampleCpu(cluster, mount_pid);
-        f.cpu = {.busy = now.busy - cpu_start.busy,
-                 .servers = now.servers - cpu_start.servers,
-                 .mount = now.mount - cpu_start.mount};
-        fmt::print("  {}: {:.1f} s, {:.0f} ops/s\n", kPhaseNames[p], f.seconds,
-                   workload.Count(p) / f.seconds);
-        std::fflush(stdout);
-      };
-      auto check = [&] {
-        if (workload.failed()) throw CheckFailed("the workload failed: " + workload.error());
-      };
-
-      fmt::print("  workload: {} threads, baseline for {} s\n", args.threads,
-                 args.baseline_seconds);
-      std::fflush(stdout);
-      begin(kBaseline);
-      SleepWatching(args.baseline_seconds, workload);
-      end(kBaseline);
-
-      begin(kAdding);
-      res.move = AddServer(cluster, args);
-      end(kAdding);
-
-      begin(kMoving);
-      ApplyAndWait(cluster, args, check, &res.move);
-      end(kMoving);
-
-      if (args.after_seconds > 0) {
-        begin(kAfter);
-        SleepWatching(args.after_seconds, workload);
-        end(kAfter);
-      }
-      workload.Stop();
-      check();
-      for (int p = 0; p < kPhaseCount; ++p) {
-        PhaseFigures& f = res.phases[p];
-        for (int t = 0; t <= kOpTypes; ++t) f.ops[t] = workload.Count(p, t);
-        Latencies all = workload.Merged(p);
-        f.p50_us = all.PercentileUs(0.5);
-        f.p99_us = all.PercentileUs(0.99);
-      }
-
-      fmt::print("  checking\n");
-      if (std::string bad = workload.VerifyHotFiles(); !bad.empty())
-        throw CheckFailed("the workload's files: " + bad);
-      fmt::print("  the workload's {} files read back as last written\n",
-                 args.threads * args.hot_files);
-    }
-    res.census = CheckAfterMove(cluster, args, data, &res.move);
+    *fill = Fill(data, args);
+    move(cluster, mount, data);
+    return CheckAfterMove(cluster, args, data, move_result);
   } catch (const std::exception&) {
     PrintLogTails(cluster);
     throw;
   }
+}
+
+ContendedResult RunContended(const Args& args) {
+  ContendedResult res;
+  res.census = OnFilledCluster(
+      args, "the move under the workload", &res.fill, &res.move,
+      [&](LocalCluster& cluster, auto& mount, DataSet& data) {
+        WorkloadOptions wo{.work_root = mount.path() / "work",
+                           .threads = args.threads,
+                           .io_size = args.io_size,
+                           .hot_files = args.hot_files,
+                           .hot_size = args.hot_size,
+                           .seed = args.seed};
+        std::copy(args.mix.begin(), args.mix.end(), wo.mix.begin());
+        MixedWorkload workload(data, wo);
+        workload.Prepare();
+        workload.Start();
+        SleepWatching(args.warmup_seconds, workload);
+
+        const pid_t mount_pid = mount.daemon_pid();
+        Clock::time_point phase_start;
+        CpuSample cpu_start;
+        auto begin = [&](Phase p) {
+          cpu_start = SampleCpu(cluster, mount_pid);
+          phase_start = Clock::now();
+          workload.SetPhase(p);
+        };
+        auto end = [&](Phase p) {
+          workload.SetPhase(MixedWorkload::kNoPhase);
+          PhaseFigures& f = res.phases[p];
+          f.seconds = std::chrono::duration<double>(Clock::now() - phase_start).count();
+          const CpuSample now = SampleCpu(cluster, mount_pid);
+          f.cpu = {.busy = now.busy - cpu_start.busy,
+                   .servers = now.servers - cpu_start.servers,
+                   .mount = now.mount - cpu_start.mount};
+          fmt::print("  {}: {:.1f} s, {:.0f} ops/s\n", kPhaseNames[p], f.seconds,
+                     workload.Count(p) / f.seconds);
+          std::fflush(stdout);
+        };
+        auto check = [&] {
+          if (workload.failed()) throw CheckFailed("the workload failed: " + workload.error());
+        };
+
+        fmt::print("  workload: {} threads, baseline for {} s\n", args.threads,
+                   args.baseline_seconds);
+        std::fflush(stdout);
+        begin(kBaseline);
+        SleepWatching(args.baseline_seconds, workload);
+        end(kBaseline);
+
+        begin(kAdding);
+        res.move = AddServer(cluster, args);
+        end(kAdding);
+
+        begin(kMoving);
+        ApplyAndWait(cluster, args, check, &res.move);
+        end(kMoving);
+
+        if (args.after_seconds > 0) {
+          begin(kAfter);
+          SleepWatching(args.after_seconds, workload);
+          end(kAfter);
+        }
+        workload.Stop();
+        check();
+        for (int p = 0; p < kPhaseCount; ++p) {
+          PhaseFigures& f = res.phases[p];
+          for (int t = 0; t <= kOpTypes; ++t) f.ops[t] = workload.Count(p, t);
+          Latencies all = workload.Merged(p);
+          f.p50_us = all.PercentileUs(0.5);
+          f.p99_us = all.PercentileUs(0.99);
+        }
+
+        fmt::print("  checking\n");
+        if (std::string bad = workload.VerifyHotFiles(); !bad.empty())
+          throw CheckFailed("the workload's files: " + bad);
+        fmt::print("  the workload's {} files read back as last written\n",
+                   args.threads * args.hot_files);
+      });
   return res;
 }
 
 QuietResult RunQuiet(const Args& args) {
   QuietResult res;
-  fmt::print("\n== the quiet move (a fresh cluster, no workload) ==\n");
-  LocalCluster cluster(ClusterOpts(args));
-  fmt::print("  cluster state in {} (servers on 127.0.0.1)\n", cluster.dir().string());
-  try {
-    auto& mount =
-        cluster.AddMount({.timeout_ms = args.mount_timeout_ms, .attr_timeout = args.attr_timeout});
-    DataSet data(mount.path() / "data", args.files, args.total, args.dirs, args.seed);
-    res.fill = Fill(data, args);
-    res.move = AddServer(cluster, args);
-    ApplyAndWait(
-        cluster, args, [] {}, &res.move);
-    res.census = CheckAfterMove(cluster, args, data, &res.move);
-  } catch (const std::exception&) {
-    PrintLogTails(cluster);
-    throw;
-  }
+  res.census = OnFilledCluster(args, "the quiet move (a fresh cluster, no workload)", &res.fill,
+                               &res.move, [&](LocalCluster& cluster, auto&, DataSet&) {
+                                 res.move = AddServer(cluster, args);
+                                 ApplyAndWait(
+                                     cluster, args, [] {}, &res.move);
+                               });
   return res;
 }
 
